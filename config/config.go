@@ -1,7 +1,6 @@
-// Package config loads metamcp's configuration: defaults, the JSON file,
-// environment variables and command-line flags, in that order of precedence
-// (flags win). See doc.go for the contract.
 package config
+
+import "time"
 
 // Template is a configured (non built-in) template: any MCP server started as
 // a child process. Entries of the Claude Desktop "mcpServers" map become
@@ -37,6 +36,23 @@ type Config struct {
 	// Templates holds the configured templates from both "templates" and
 	// "mcpServers", sorted by name.
 	Templates []Template `json:"-"`
+	// Skipped names the "mcpServers" entries left out by the recursion
+	// guard (entries that would start metamcp itself), sorted.
+	Skipped []string `json:"-"`
 	// Source is the config file that was read, or "" when none was.
 	Source string `json:"-"`
 }
+
+// DefaultTimeout is default_timeout_seconds as a duration.
+func (c *Config) DefaultTimeout() time.Duration { return seconds(c.DefaultTimeoutSeconds) }
+
+// StartTimeout is start_timeout_seconds as a duration.
+func (c *Config) StartTimeout() time.Duration { return seconds(c.StartTimeoutSeconds) }
+
+// PoolIdleTTL is pool_idle_ttl_seconds as a duration.
+func (c *Config) PoolIdleTTL() time.Duration { return seconds(c.PoolIdleTTLSeconds) }
+
+// HTTPTimeout is http_timeout_seconds as a duration.
+func (c *Config) HTTPTimeout() time.Duration { return seconds(c.HTTPTimeoutSeconds) }
+
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }

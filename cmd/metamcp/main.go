@@ -1,18 +1,15 @@
 // Command metamcp is an MCP server that creates, supervises, pools and routes
-// tool calls to many child MCP servers.
+// tool calls to many child MCP servers. See README.md.
 package main
 
 import (
+	"fmt"
 	"os"
-
-	_ "github.com/PuerkitoBio/goquery"
-	_ "github.com/asynkron/protoactor-go/actor"
-	_ "github.com/mark3labs/mcp-go/client"
-	_ "github.com/rs/zerolog"
-	_ "github.com/spf13/cobra"
-	_ "go.uber.org/goleak"
-
-	_ "github.com/metamcp/metamcp/templates"
 )
 
-func main() { os.Exit(0) }
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "metamcp:", err)
+		os.Exit(1)
+	}
+}

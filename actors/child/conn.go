@@ -1,0 +1,222 @@
+package child
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+)
+
+// Options say what to run and how to report on it.
+type Options struct {
+	Command string
+	Args    []string
+	Env     []string // the whole environment of the child, "K=V"
+	Dir     string
+	Log     zerolog.Logger
+	// StopGrace is each rung's wait in the stop ladder (default 500ms).
+	StopGrace time.Duration
+	// OnExit is called once, from the goroutine that reaped the process,
+	// after the exit is recorded. It must not block.
+	OnExit func(Exit)
+	// OnNotification receives every notification the child sends. It is
+	// called from the reading goroutine and must not block.
+	OnNotification func(method string, params map[string]any)
+}
+
+// Conn is one running child and the MCP session with it.
+type Conn struct {
+	opts   Options
+	cmd    *exec.Cmd
+	pid    int
+	tr     *transport.Stdio
+	stdin  *os.File
+	stdout *os.File
+	stderr *os.File
+	ring   *ring
+
+	nextID    atomic.Int64
+	requested atomic.Bool
+	exited    chan struct{} // closed once exit is set
+	exit      Exit
+	wg        sync.WaitGroup // the waiter and the stderr drain
+	closeOnce sync.Once
+	started   time.Time
+}
+
+// Start forks the child and begins its MCP session (no handshake yet: see
+// Initialize). On error no process is left running.
+func Start(opts Options) (*Conn, error) {
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 500 * time.Millisecond
+	}
+	c := &Conn{opts: opts, ring: newRing(ringLines), exited: make(chan struct{})}
+	if err := c.spawn(); err != nil {
+		return nil, err
+	}
+	c.tr = transport.NewIO(c.stdout, c.stdin, nil)
+	c.tr.SetNotificationHandler(c.onNotification)
+	if err := c.tr.Start(context.Background()); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("starting session: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Conn) spawn() error {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW)
+		return err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW, outR, outW)
+		return err
+	}
+	cmd := exec.Command(c.opts.Command, c.opts.Args...)
+	cmd.Env, cmd.Dir = c.opts.Env, c.opts.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	prepare(cmd)
+	err = startCmd(cmd)
+	closeAll(inR, outW, errW) // the child's ends: ours are closed either way
+	if err != nil {
+		closeAll(inW, outR, errR)
+		return fmt.Errorf("starting %s: %w", c.opts.Command, err)
+	}
+	c.cmd, c.pid, c.started = cmd, cmd.Process.Pid, time.Now()
+	c.stdin, c.stdout, c.stderr = inW, outR, errR
+	drained := make(chan struct{})
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		defer close(drained)
+		drainStderr(errR, c.ring, c.opts.Log)
+	}()
+	go c.wait(drained)
+	return nil
+}
+
+// wait is the only goroutine that waits for the process. It records the
+// exit, kills what is left of the group, fails every call in flight and
+// reports the exit.
+func (c *Conn) wait(drained <-chan struct{}) {
+	defer c.wg.Done()
+	err := c.cmd.Wait()
+	_ = killGroup(c.pid) // grandchildren left in the group die with the leader
+	select {             // let the last stderr lines arrive before reporting
+	case <-drained:
+	case <-time.After(100 * time.Millisecond):
+		c.stderr.Close() // a process outside the group still holds the pipe
+	}
+	c.exit = exitFromWait(err, c.requested.Load(), c.ring.tail(5))
+	close(c.exited)
+	// Unblock the session: pending requests fail now, not at their timeout.
+	c.tr.Close()
+	c.stdout.Close()
+	if c.opts.OnExit != nil {
+		c.opts.OnExit(c.exit)
+	}
+}
+
+// PID is the OS process id of the child.
+func (c *Conn) PID() int { return c.pid }
+
+// StartedAt is when the process was forked.
+func (c *Conn) StartedAt() time.Time { return c.started }
+
+// Exited is closed when the process has exited and been reaped.
+func (c *Conn) Exited() <-chan struct{} { return c.exited }
+
+// ExitInfo is valid once Exited is closed.
+func (c *Conn) ExitInfo() Exit {
+	<-c.exited
+	return c.exit
+}
+
+// StderrTail returns up to n of the child's last stderr lines.
+func (c *Conn) StderrTail(n int) []string { return c.ring.tail(n) }
+
+// ResidentBytes samples the child's resident memory from the OS.
+func (c *Conn) ResidentBytes() (int64, error) { return residentBytes(c.pid) }
+
+// Close stops the child by the ladder and waits until it is reaped and every
+// goroutine of the Conn has ended.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.requested.Store(true)
+		if c.tr != nil {
+			c.tr.Close() // closes stdin: a well-behaved server exits now
+		} else {
+			c.stdin.Close()
+		}
+		if !c.waitExit(c.opts.StopGrace) {
+			_ = terminateGroup(c.pid)
+			if !c.waitExit(c.opts.StopGrace) {
+				_ = killGroup(c.pid)
+				<-c.exited
+			}
+		}
+		c.wg.Wait()
+		c.stdin.Close()
+		c.stderr.Close()
+	})
+	return nil
+}
+
+func (c *Conn) waitExit(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.exited:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func (c *Conn) onNotification(n mcp.JSONRPCNotification) {
+	if c.opts.OnNotification != nil {
+		c.opts.OnNotification(n.Method, n.Params.AdditionalFields)
+	}
+}
+
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// errFor turns a transport failure into the error a caller can act on.
+func (c *Conn) errFor(ctx context.Context, err error) error {
+	select {
+	case <-c.exited:
+		return &ExitError{Exit: c.exit}
+	default:
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ErrTimeout
+	case ctx.Err() != nil:
+		return ErrCancelled
+	case errors.Is(err, transport.ErrTransportClosed):
+		// The session closed first; the exit is a moment behind.
+		if c.waitExit(time.Second) {
+			return &ExitError{Exit: c.exit}
+		}
+		return ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,28 @@
+// Package actors is metamcp's supervision tree, built on protoactor-go.
+//
+//	root supervisor (root.go)         registry of servers, routing, restart policy
+//	├── events      (events.go)       the event history
+//	├── pool        (pool.go)         servers kept per template for reuse
+//	└── srv_…       (server.go)       one per child MCP server; owns its process
+//
+// The front end talks to the tree only through System.Ask with the exported
+// request messages of messages.go; each is answered with the reply type its
+// comment names or with an error wrapping a sentinel of errors.go.
+//
+// Promises:
+//   - A server actor owns exactly one child process at a time and never
+//     leaves it running: on Restarting and Stopping it stops the process by
+//     the ladder (close stdin, SIGTERM the group, SIGKILL the group) and waits
+//     until it is reaped.
+//   - Calls to one server run concurrently, each on its own goroutine; a slow
+//     call does not hold the server actor's mailbox.
+//   - When a child exits unexpectedly, calls in flight fail at once with the
+//     exit and the child's last stderr line; the server actor fails and the
+//     root supervisor restarts it after a jittered exponential backoff under
+//     the same server_id, or, after too many failures in the window, leaves
+//     it listed in crash_loop.
+//   - list_servers, get_server_capabilities and health checks of servers
+//     that are not running are answered from the root's registry, so they
+//     never wait on a suspended actor.
+//   - Every lifecycle change is published to the event-stream actor.
+package actors

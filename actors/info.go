@@ -1,0 +1,76 @@
+package actors
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/metamcp/metamcp/actors/child"
+)
+
+// Server states, as list_servers and health_check show them.
+const (
+	StateStarting  = "starting"
+	StateRunning   = "running"
+	StateBackoff   = "backoff"
+	StateCrashLoop = "crash_loop"
+	StateStopping  = "stopping"
+
+	stateCrashed = "crashed" // a failed server actor's own state, never listed
+)
+
+// ServerInfo is one row of list_servers.
+type ServerInfo struct {
+	ServerID      string      `json:"server_id"`
+	Name          string      `json:"name"`
+	Template      string      `json:"template"`
+	Type          string      `json:"type"`
+	Status        string      `json:"status"`
+	PID           int         `json:"pid"`
+	Restarts      int         `json:"restarts"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UptimeSeconds float64     `json:"uptime_seconds"`
+	Pooled        bool        `json:"pooled"`
+	Command       string      `json:"command"`
+	Args          []string    `json:"args"`
+	ToolCount     int         `json:"tool_count"`
+	InFlight      int64       `json:"in_flight"`
+	NextRestartAt *time.Time  `json:"next_restart_at,omitempty"`
+	LastExit      *child.Exit `json:"last_exit,omitempty"`
+}
+
+// Health answers HealthCheck.
+type Health struct {
+	ServerID      string    `json:"server_id"`
+	Healthy       bool      `json:"healthy"`
+	Status        string    `json:"status"`
+	PID           int       `json:"pid"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	IdleSeconds   float64   `json:"idle_seconds"`
+	Restarts      int       `json:"restarts"`
+	PingMS        *float64  `json:"ping_ms"`
+	RSSMB         *float64  `json:"rss_mb"`
+	InFlight      int64     `json:"in_flight"`
+	CallsTotal    int64     `json:"calls_total"`
+	ErrorsTotal   int64     `json:"errors_total"`
+	TimeoutLimit  float64   `json:"timeout_limit"`
+	MaxMemoryMB   int       `json:"max_memory_mb"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastActivity  time.Time `json:"last_activity"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// serverStats are a server's counters. They outlive restarts of its actor
+// and are written with atomics by the goroutines that run calls, so that
+// the root and the pool can read them without asking the (possibly busy or
+// suspended) server actor.
+type serverStats struct {
+	inFlight     atomic.Int64
+	callsTotal   atomic.Int64
+	errorsTotal  atomic.Int64
+	lastActivity atomic.Int64 // unix nanoseconds
+	everReady    atomic.Bool  // the child has completed a handshake at least once
+}
+
+func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()) }
+
+func (s *serverStats) lastActive() time.Time { return time.Unix(0, s.lastActivity.Load()) }

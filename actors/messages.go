@@ -1,0 +1,184 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/metamcp/metamcp/actors/child"
+)
+
+// Message is the closed set of messages metamcp's actors exchange. Requests
+// from the front end are exported; the rest are internal. A request is
+// answered with the reply type named in its comment, or with an error that
+// wraps one of the sentinels in errors.go.
+type Message interface{ metamcpMessage() }
+
+// ---- Requests from the front end --------------------------------------
+
+// CreateServer asks the root to start a server. Reply: *ServerCreated.
+type CreateServer struct{ Request CreateRequest }
+
+// CreateRequest is what create_server was given.
+type CreateRequest struct {
+	Name       string
+	ServerType string // "python", "node", "executable"; with ScriptPath
+	Template   string
+	ScriptPath string
+	Config     ServerConfig
+	Pooled     bool
+}
+
+// ServerConfig is create_server's "config" argument.
+type ServerConfig struct {
+	TimeoutSeconds int               `json:"timeout_seconds,omitempty"`
+	MaxMemoryMB    int               `json:"max_memory_mb,omitempty"`
+	Env            map[string]string `json:"env,omitempty"`
+	Args           []string          `json:"args,omitempty"`
+	Cwd            string            `json:"cwd,omitempty"`
+}
+
+// CallTool calls a tool on a server. Reply: *ToolResult. Ctx, when set, is
+// the caller's context: its cancellation cancels the call at the child.
+type CallTool struct {
+	ServerID  string
+	Tool      string
+	Arguments json.RawMessage
+	Deadline  time.Time // zero: the server's timeout from now
+	Ctx       context.Context
+}
+
+// ListServers asks for every server. Reply: *ServerList.
+type ListServers struct{}
+
+// GetCapabilities asks what a server offers. Reply: *Capabilities.
+type GetCapabilities struct{ ServerID string }
+
+// StopServer stops and removes a server. Reply: *ServerStopped.
+type StopServer struct{ ServerID string }
+
+// HealthCheck probes a server with an MCP ping. Reply: *Health.
+type HealthCheck struct{ ServerID string }
+
+// AcquirePooled asks the pool for a server of a template. Reply: *PoolAcquired.
+type AcquirePooled struct{ Template string }
+
+// QueryEvents reads the event history. Reply: *EventPage.
+type QueryEvents struct {
+	Limit    int
+	ServerID string
+	Type     string
+}
+
+// ---- Replies ------------------------------------------------------------
+
+// ServerCreated answers CreateServer.
+type ServerCreated struct {
+	Server ServerInfo
+	Tools  []string
+	stats  *serverStats
+}
+
+// ToolResult answers CallTool: the child's CallToolResult as it came.
+type ToolResult struct {
+	Result   json.RawMessage
+	IsError  bool
+	Duration time.Duration
+}
+
+// ServerList answers ListServers, ordered by creation time.
+type ServerList struct{ Servers []ServerInfo }
+
+// Capabilities answers GetCapabilities.
+type Capabilities struct {
+	Server    ServerInfo
+	Tools     []child.Tool
+	Resources []string
+	Prompts   []string
+	Info      *child.Info
+}
+
+// ServerStopped answers StopServer.
+type ServerStopped struct{ ServerID string }
+
+// PoolAcquired answers AcquirePooled.
+type PoolAcquired struct {
+	Server ServerInfo
+	Tools  []string
+	Reused bool
+}
+
+// EventPage answers QueryEvents: the newest matching events, oldest first.
+type EventPage struct {
+	Events []Event
+	Total  int // events held in the history
+}
+
+// ---- Internal -----------------------------------------------------------
+
+type (
+	// publish records an event in the history (to the event-stream actor).
+	publish struct{ Event Event }
+	// whoAreYou asks the root for the PIDs of its fixed children.
+	whoAreYou struct{}
+	// statusUpdate tells the root what a server actor is doing.
+	statusUpdate struct {
+		ID    string
+		State string
+		PID   int
+		Since time.Time
+		Info  *child.Info
+	}
+	// childReady reports a finished handshake to the server actor.
+	childReady struct {
+		gen  uint64
+		info *child.Info
+	}
+	// childStartFailed reports a failed start to the server actor.
+	childStartFailed struct {
+		gen uint64
+		err error
+	}
+	// childExited reports that the process ended.
+	childExited struct {
+		gen  uint64
+		exit child.Exit
+	}
+	// probe asks a server actor for live health figures.
+	probe struct{}
+	// serverRemoved tells the pool that a server is gone.
+	serverRemoved struct{ ID string }
+	// poolSweep asks the pool to evict idle servers.
+	poolSweep struct{}
+	// toolsChanged reports notifications/tools/list_changed from a child.
+	toolsChanged struct{ gen uint64 }
+	// toolsListed carries a refreshed tool list back to the server actor.
+	toolsListed struct {
+		gen   uint64
+		tools []child.Tool
+	}
+	// expireWaiting asks an actor to fail the calls whose deadline passed
+	// while they waited for a server to be ready.
+	expireWaiting struct{ ID string }
+)
+
+func (CreateServer) metamcpMessage()     {}
+func (CallTool) metamcpMessage()         {}
+func (ListServers) metamcpMessage()      {}
+func (GetCapabilities) metamcpMessage()  {}
+func (StopServer) metamcpMessage()       {}
+func (HealthCheck) metamcpMessage()      {}
+func (AcquirePooled) metamcpMessage()    {}
+func (QueryEvents) metamcpMessage()      {}
+func (publish) metamcpMessage()          {}
+func (whoAreYou) metamcpMessage()        {}
+func (statusUpdate) metamcpMessage()     {}
+func (childReady) metamcpMessage()       {}
+func (childStartFailed) metamcpMessage() {}
+func (childExited) metamcpMessage()      {}
+func (probe) metamcpMessage()            {}
+func (serverRemoved) metamcpMessage()    {}
+func (poolSweep) metamcpMessage()        {}
+func (toolsChanged) metamcpMessage()     {}
+func (toolsListed) metamcpMessage()      {}
+func (expireWaiting) metamcpMessage()    {}

@@ -1,0 +1,263 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/metamcp/metamcp/actors/child"
+)
+
+// rootActor is the root supervisor. Under it live the event-stream actor,
+// the pool actor and one server actor per child MCP server.
+//
+// It keeps the registry of servers — a mirror of what each server actor
+// reports, plus what supervision decides — so that list_servers and health
+// checks answer at once even while a server actor is suspended for a
+// restart. It routes requests to server actors by id, and it is the
+// supervisor strategy for its children: a failed server actor is restarted
+// after a jittered exponential backoff, and one that fails too often within
+// the window is stopped and left listed in crash_loop.
+//
+// Started: spawns the event-stream and pool actors. Stopping: cancels
+// pending restarts; protoactor then stops every child, and each server
+// actor stops its process.
+type rootActor struct {
+	deps     *deps
+	entries  map[string]*entry // by server id
+	byActor  map[string]*entry // by actor id
+	events   *actor.PID
+	pool     *actor.PID
+	stopping bool
+}
+
+type entry struct {
+	spec        Spec
+	actor       *actor.PID
+	stats       *serverStats
+	state       string
+	pid         int
+	createdAt   time.Time
+	startedAt   time.Time
+	info        *child.Info
+	restarts    int
+	lastExit    *child.Exit
+	nextRestart time.Time
+	tracker     *restartTracker
+	timer       *time.Timer
+	stopWaiters []*actor.PID
+	held        waitList // calls that arrived during a backoff
+}
+
+var _ actor.SupervisorStrategy = (*rootActor)(nil)
+
+func newRootActor(d *deps) actor.Actor {
+	return &rootActor{deps: d, entries: map[string]*entry{}, byActor: map[string]*entry{}}
+}
+
+func (r *rootActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		r.spawnFixed(ctx)
+	case *whoAreYou:
+		ctx.Respond([2]*actor.PID{r.events, r.pool})
+	case *CreateServer:
+		r.create(ctx, m)
+	case *CallTool:
+		r.route(ctx, m)
+	case *expireWaiting:
+		if e, ok := r.entries[m.ID]; ok {
+			e.held.expire(r.deps, ctx.Self(), e.spec.ID, func() error { return r.restartingError(e) })
+		}
+	case *ListServers:
+		respond(ctx, r.list())
+	case *GetCapabilities:
+		r.capabilities(ctx, m)
+	case *StopServer:
+		r.stop(ctx, m)
+	case *HealthCheck:
+		r.health(ctx, m)
+	case *statusUpdate:
+		r.update(m)
+	case *actor.Terminated:
+		r.terminated(ctx, m)
+	case *actor.Stopping:
+		r.stopping = true
+		for _, e := range r.entries {
+			r.cancelRestart(e)
+			e.held.failAll(r.deps, ErrShuttingDown)
+		}
+	}
+}
+
+func (r *rootActor) spawnFixed(ctx actor.Context) {
+	size, log := r.deps.cfg.EventHistorySize, r.deps.log
+	r.events, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newEventsActor(size, log.With().Str("actor", "events").Logger())
+	}), "events")
+	r.deps.events = r.events
+	self := ctx.Self()
+	r.pool, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newPoolActor(r.deps, self)
+	}), "pool")
+}
+
+func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
+	if r.stopping {
+		respond(ctx, ErrShuttingDown)
+		return
+	}
+	spec, err := r.deps.resolver.resolve(m.Request)
+	if err != nil {
+		if errors.Is(err, ErrCommandNotAllowed) {
+			r.publish(ctx, EventSecurityViolation, "", map[string]any{"error": err.Error(), "name": m.Request.Name})
+		}
+		respond(ctx, err)
+		return
+	}
+	if max := r.deps.cfg.MaxConcurrentServers; len(r.entries) >= max {
+		respond(ctx, fmt.Errorf("%w: %d of %d servers are live; stop one (stop_server) or raise max_concurrent_servers",
+			ErrTooManyServers, len(r.entries), max))
+		return
+	}
+	stats := &serverStats{}
+	d := r.deps
+	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newServerActor(spec, stats, d)
+	}), spec.ID)
+	if err != nil {
+		respond(ctx, fmt.Errorf("spawning server actor: %w", err))
+		return
+	}
+	e := &entry{spec: spec, actor: pid, stats: stats, state: StateStarting, createdAt: time.Now(),
+		tracker: newRestartTracker(r.deps.policy)}
+	r.entries[spec.ID], r.byActor[pid.Id] = e, e
+	r.publish(ctx, EventServerCreated, spec.ID, map[string]any{"name": spec.Name, "template": spec.Template,
+		"type": spec.Type, "command": spec.Command, "pooled": spec.Pooled})
+	ctx.Forward(pid) // the server actor answers when its handshake is done
+}
+
+// route forwards a call to its server actor, which answers the caller.
+// During a backoff the call is held here until the new child starts, or
+// fails at its deadline saying when the next attempt is.
+func (r *rootActor) route(ctx actor.Context, m *CallTool) {
+	e, err := r.lookup(m.ServerID)
+	if err != nil {
+		respond(ctx, err)
+		return
+	}
+	if m.Deadline.IsZero() {
+		m.Deadline = time.Now().Add(e.spec.Timeout)
+	}
+	switch e.state {
+	case StateStopping:
+		respond(ctx, fmt.Errorf("%w: %s", ErrStopping, m.ServerID))
+	case StateCrashLoop:
+		respond(ctx, r.crashLoopError(e))
+	case StateBackoff:
+		e.held.add(r.deps, ctx.Self(), e.spec.ID, waitingCall{msg: m, sender: ctx.Sender()})
+	default:
+		ctx.Forward(e.actor)
+	}
+}
+
+func (r *rootActor) restartingError(e *entry) error {
+	next := "now"
+	if d := time.Until(e.nextRestart); !e.nextRestart.IsZero() && d > 0 {
+		next = "in " + d.Round(time.Millisecond).String()
+	}
+	return fmt.Errorf("%w: %s is restarting after a crash (restart %d), next attempt %s",
+		ErrCallTimeout, e.spec.ID, e.restarts, next)
+}
+
+func (r *rootActor) crashLoopError(e *entry) error {
+	detail := ""
+	if e.lastExit != nil {
+		detail = "; last exit: " + e.lastExit.String()
+		if l := e.lastExit.LastStderr(); l != "" {
+			detail += "; last stderr: " + l
+		}
+	}
+	return fmt.Errorf("%w: %s is in crash_loop after %d restarts%s", ErrNotRunning, e.spec.ID, e.restarts, detail)
+}
+
+func (r *rootActor) lookup(id string) (*entry, error) {
+	e, ok := r.entries[id]
+	if !ok {
+		return nil, fmt.Errorf("%w %q: use list_servers to see the live ones", ErrUnknownServer, id)
+	}
+	return e, nil
+}
+
+func (r *rootActor) list() *ServerList {
+	out := make([]ServerInfo, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, r.info(e))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ServerID < out[j].ServerID
+	})
+	return &ServerList{Servers: out}
+}
+
+func (r *rootActor) info(e *entry) ServerInfo {
+	si := ServerInfo{
+		ServerID: e.spec.ID, Name: e.spec.Name, Template: e.spec.Template, Type: e.spec.Type,
+		Status: e.state, PID: e.pid, Restarts: e.restarts, CreatedAt: e.createdAt.UTC(),
+		Pooled: e.spec.Pooled, Command: e.spec.Command, Args: e.spec.Args,
+		InFlight: e.stats.inFlight.Load(), LastExit: e.lastExit,
+	}
+	if e.state == StateRunning {
+		si.UptimeSeconds = time.Since(e.startedAt).Seconds()
+	}
+	if e.info != nil {
+		si.ToolCount = len(e.info.Tools)
+	}
+	if !e.nextRestart.IsZero() {
+		t := e.nextRestart.UTC()
+		si.NextRestartAt = &t
+	}
+	return si
+}
+
+func (r *rootActor) capabilities(ctx actor.Context, m *GetCapabilities) {
+	e, err := r.lookup(m.ServerID)
+	if err != nil {
+		respond(ctx, err)
+		return
+	}
+	if e.info == nil {
+		respond(ctx, fmt.Errorf("%w: %s has not finished starting (%s)", ErrNotRunning, e.spec.ID, e.state))
+		return
+	}
+	respond(ctx, &Capabilities{Server: r.info(e), Tools: e.info.Tools, Resources: e.info.Resources,
+		Prompts: e.info.Prompts, Info: e.info})
+}
+
+func (r *rootActor) update(m *statusUpdate) {
+	e, ok := r.entries[m.ID]
+	if !ok || e.state == StateStopping {
+		return
+	}
+	e.state, e.pid = m.State, m.PID
+	if m.Info != nil {
+		e.info = m.Info
+	}
+	if m.State == StateRunning {
+		e.startedAt, e.nextRestart = m.Since, time.Time{}
+	}
+	// The new child is starting: its actor holds calls until it is ready.
+	for _, c := range e.held.take() {
+		r.deps.root.RequestWithCustomSender(e.actor, c.msg, c.sender)
+	}
+}
+
+func (r *rootActor) publish(ctx actor.Context, kind, id string, data map[string]any) {
+	ctx.Send(r.events, &publish{Event: Event{Event: kind, ServerID: id, Data: data}})
+}

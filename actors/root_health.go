@@ -1,0 +1,53 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// health answers from the registry, with a live probe of the server actor
+// when it is running. The probe is awaited without blocking the root.
+func (r *rootActor) health(ctx actor.Context, m *HealthCheck) {
+	e, err := r.lookup(m.ServerID)
+	if err != nil {
+		respond(ctx, err)
+		return
+	}
+	if e.state != StateRunning {
+		h := r.healthFromEntry(e)
+		h.Error = "server is " + e.state
+		respond(ctx, h)
+		return
+	}
+	f := ctx.RequestFuture(e.actor, &probe{}, pingTimeout+time.Second)
+	ctx.ReenterAfter(f, func(res any, err error) {
+		h := r.healthFromEntry(e)
+		p, ok := res.(*Health)
+		switch {
+		case err != nil:
+			h.Error = "probe failed: " + err.Error()
+		case ok:
+			h.Healthy, h.PingMS, h.RSSMB, h.Error = p.Healthy, p.PingMS, p.RSSMB, p.Error
+			if p.PID != 0 {
+				h.PID = p.PID
+			}
+		}
+		respond(ctx, h)
+	})
+}
+
+func (r *rootActor) healthFromEntry(e *entry) *Health {
+	s := e.stats
+	h := &Health{
+		ServerID: e.spec.ID, Status: e.state, PID: e.pid, Restarts: e.restarts,
+		InFlight: s.inFlight.Load(), CallsTotal: s.callsTotal.Load(), ErrorsTotal: s.errorsTotal.Load(),
+		TimeoutLimit: e.spec.Timeout.Seconds(), MaxMemoryMB: e.spec.MaxMemoryMB,
+		CreatedAt: e.createdAt.UTC(), LastActivity: s.lastActive().UTC(),
+	}
+	if e.state == StateRunning {
+		h.UptimeSeconds = time.Since(e.startedAt).Seconds()
+		h.IdleSeconds = time.Since(s.lastActive()).Seconds()
+	}
+	return h
+}

@@ -1,0 +1,241 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/actors/child"
+)
+
+// serverActor owns one child MCP server process.
+//
+// Started: it forks the child and starts the MCP handshake on a goroutine;
+// until the handshake ends, calls wait in a queue (each until its deadline).
+// When the handshake succeeds the server is running and the queue is served.
+//
+// While running, each call runs on its own goroutine, so a slow call never
+// blocks the mailbox or other calls; the goroutine replies to the caller.
+//
+// When the child exits unexpectedly the calls in flight fail at once (the
+// connection fails them) and the actor fails with a *crash: the root
+// supervisor's policy decides whether and when it restarts. Restarting and
+// Stopping: it stops the child by the ladder and waits for its goroutines,
+// failing queued calls. A server actor never leaves a process running.
+type serverActor struct {
+	spec  Spec
+	stats *serverStats
+	deps  *deps
+	log   zerolog.Logger
+
+	conn    *child.Conn
+	gen     uint64
+	state   string
+	info    *child.Info
+	queue   waitList // calls waiting for the handshake
+	waiters []*actor.PID // CreateServer requesters waiting for the first handshake
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc // ends every call goroutine's context
+	connCtx context.Context
+}
+
+// gens numbers connections across restarts, so that messages about an old
+// child are recognised and dropped.
+var gens struct {
+	mu sync.Mutex
+	n  uint64
+}
+
+func nextGen() uint64 {
+	gens.mu.Lock()
+	defer gens.mu.Unlock()
+	gens.n++
+	return gens.n
+}
+
+func newServerActor(spec Spec, stats *serverStats, d *deps) actor.Actor {
+	return &serverActor{spec: spec, stats: stats, deps: d,
+		log: d.log.With().Str("server_id", spec.ID).Str("name", spec.Name).Logger()}
+}
+
+func (a *serverActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.start(ctx)
+	case *CreateServer:
+		a.awaitReady(ctx)
+	case *childReady:
+		a.ready(ctx, m)
+	case *childStartFailed:
+		a.startFailed(ctx, m)
+	case *childExited:
+		a.exited(ctx, m)
+	case *CallTool:
+		a.call(ctx, m)
+	case *probe:
+		a.probe(ctx)
+	case *toolsChanged:
+		a.refreshTools(ctx, m)
+	case *toolsListed:
+		a.toolsListed(ctx, m)
+	case *expireWaiting:
+		a.queue.expire(a.deps, ctx.Self(), a.spec.ID, func() error {
+			return fmt.Errorf("%w: the server did not finish starting before the call's deadline", ErrCallTimeout)
+		})
+	case *actor.Restarting:
+		a.shutdown(fmt.Errorf("%w: it is restarting", ErrNotRunning))
+	case *actor.Stopping:
+		a.state = StateStopping
+		a.shutdown(ErrStopping)
+	}
+}
+
+func (a *serverActor) start(ctx actor.Context) {
+	a.gen = nextGen()
+	a.state = StateStarting
+	a.connCtx, a.cancel = context.WithCancel(context.Background())
+	self, root, gen := ctx.Self(), ctx.ActorSystem().Root, a.gen
+	conn, err := child.Start(child.Options{
+		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
+		Log:    a.log,
+		OnExit: func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
+		OnNotification: func(method string, _ map[string]any) {
+			if method == "notifications/tools/list_changed" {
+				root.Send(self, &toolsChanged{gen: gen})
+			}
+		},
+	})
+	if err != nil {
+		ctx.Send(self, &childStartFailed{gen: gen, err: err})
+		return
+	}
+	a.conn = conn
+	a.tell(ctx, StateStarting, nil)
+	timeout := a.deps.cfg.StartTimeout()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		hctx, done := context.WithTimeout(a.connCtx, timeout)
+		defer done()
+		info, err := conn.Initialize(hctx)
+		if errors.Is(err, child.ErrTimeout) {
+			err = fmt.Errorf("no answer to initialize within %s: %w", timeout, err)
+		}
+		if err != nil {
+			root.Send(self, &childStartFailed{gen: gen, err: err})
+			return
+		}
+		root.Send(self, &childReady{gen: gen, info: info})
+	}()
+}
+
+// tell keeps the root's view of this server current.
+func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
+	pid := 0
+	if a.conn != nil {
+		pid = a.conn.PID()
+	}
+	ctx.Send(ctx.Parent(), &statusUpdate{ID: a.spec.ID, State: state, PID: pid, Since: time.Now(), Info: info})
+}
+
+func (a *serverActor) awaitReady(ctx actor.Context) {
+	if a.state == StateRunning {
+		ctx.Respond(a.created())
+		return
+	}
+	a.waiters = append(a.waiters, ctx.Sender())
+}
+
+func (a *serverActor) created() *ServerCreated {
+	names := make([]string, 0, len(a.info.Tools))
+	for _, t := range a.info.Tools {
+		names = append(names, t.Name)
+	}
+	return &ServerCreated{Tools: names, stats: a.stats, Server: ServerInfo{
+		ServerID: a.spec.ID, Name: a.spec.Name, Template: a.spec.Template, Type: a.spec.Type,
+		Status: StateRunning, PID: a.conn.PID(), CreatedAt: a.conn.StartedAt(), Pooled: a.spec.Pooled,
+		Command: a.spec.Command, Args: a.spec.Args, ToolCount: len(names),
+	}}
+}
+
+func (a *serverActor) ready(ctx actor.Context, m *childReady) {
+	if m.gen != a.gen || a.state != StateStarting {
+		return
+	}
+	a.state, a.info = StateRunning, m.info
+	a.stats.touch(time.Now())
+	a.tell(ctx, StateRunning, m.info)
+	kind := EventServerStarted
+	if a.stats.everReady.Swap(true) {
+		kind = EventServerRestarted
+	}
+	a.publish(ctx, kind, map[string]any{"pid": a.conn.PID(), "tools": len(m.info.Tools),
+		"protocol_version": m.info.ProtocolVersion, "server": m.info.ServerName})
+	a.log.Info().Int("pid", a.conn.PID()).Int("tools", len(m.info.Tools)).Str("event", kind).Msg("server ready")
+	reply := a.created()
+	for _, w := range a.waiters {
+		ctx.Send(w, reply)
+	}
+	a.waiters = nil
+	for _, q := range a.queue.take() {
+		a.dispatch(ctx, q.msg, q.sender)
+	}
+}
+
+func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
+	if m.gen != a.gen || a.state != StateStarting {
+		return
+	}
+	a.log.Warn().Err(m.err).Msg("server failed to start")
+	a.publish(ctx, EventServerStartFailed, map[string]any{"error": m.err.Error()})
+	if a.stats.everReady.Load() {
+		a.state = stateCrashed
+		panic(&crash{reason: "restart failed: " + m.err.Error()})
+	}
+	// The first start failed: the create fails and the server is removed.
+	err := fmt.Errorf("%w: %v", ErrStartFailed, m.err)
+	a.shutdown(err)
+	for _, w := range a.waiters {
+		ctx.Send(w, err)
+	}
+	a.waiters = nil
+	ctx.Stop(ctx.Self())
+}
+
+func (a *serverActor) exited(ctx actor.Context, m *childExited) {
+	if m.gen != a.gen || a.state == StateStopping {
+		return
+	}
+	ex := m.exit
+	a.log.Warn().Str("exit", ex.String()).Str("last_stderr", ex.LastStderr()).Msg("child exited unexpectedly")
+	a.publish(ctx, EventServerCrashed, map[string]any{"exit": ex.String(), "code": ex.Code,
+		"signal": ex.Signal, "stderr": ex.Stderr})
+	if a.state == StateStarting && !a.stats.everReady.Load() {
+		a.startFailed(ctx, &childStartFailed{gen: m.gen, err: fmt.Errorf("child %s during start", ex.String())})
+		return
+	}
+	a.state = stateCrashed // if resumed (crash_loop), it answers calls as not running
+	panic(&crash{reason: "child " + ex.String(), exit: &ex})
+}
+
+// shutdown stops the child and every goroutine of this actor, and fails
+// the calls still queued.
+func (a *serverActor) shutdown(why error) {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.conn != nil {
+		a.conn.Close()
+	}
+	a.wg.Wait()
+	a.queue.failAll(a.deps, why)
+}
+
+func (a *serverActor) publish(ctx actor.Context, kind string, data map[string]any) {
+	ctx.Send(a.deps.events, &publish{Event: Event{Event: kind, ServerID: a.spec.ID, Data: data}})
+}

@@ -1,0 +1,253 @@
+package actors
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/metamcp/metamcp/config"
+	"github.com/metamcp/metamcp/templates"
+)
+
+// Spec is everything needed to (re)start one server. It never changes
+// during the server's life.
+type Spec struct {
+	ID          string
+	Name        string
+	Template    string // template name, or "" for a script
+	Type        string // "template", "command", "python", "node", "executable"
+	Command     string // resolved absolute path
+	Args        []string
+	Env         []string
+	Dir         string
+	Timeout     time.Duration
+	MaxMemoryMB int
+	Pooled      bool
+}
+
+// resolver turns create requests into specs. It holds only immutable
+// configuration and is safe for concurrent use.
+type resolver struct {
+	cfg     *config.Config
+	catalog *templates.Catalog
+	self    string // path of the metamcp executable (runs built-in templates)
+}
+
+const maxNameLen = 128
+
+func (r *resolver) resolve(req CreateRequest) (Spec, error) {
+	s := Spec{ID: newID(), Name: strings.TrimSpace(req.Name), Pooled: req.Pooled}
+	if s.Name == "" || len(s.Name) > maxNameLen {
+		return s, fmt.Errorf("%w: name must be 1 to %d characters", ErrBadRequest, maxNameLen)
+	}
+	if err := r.limits(&s, req.Config); err != nil {
+		return s, err
+	}
+	var err error
+	switch {
+	case req.Template != "" && req.ScriptPath != "":
+		return s, fmt.Errorf("%w: give either template or script_path, not both", ErrBadRequest)
+	case req.Template != "":
+		err = r.fromTemplate(&s, req)
+	case req.ScriptPath != "":
+		err = r.fromScript(&s, req)
+	default:
+		return s, fmt.Errorf("%w: give a template (one of %s) or a script_path", ErrBadRequest, strings.Join(r.catalog.Names(), ", "))
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := r.allowed(s.Command); err != nil {
+		return s, err
+	}
+	return s, r.workDir(&s, req.Config.Cwd)
+}
+
+func (r *resolver) limits(s *Spec, c ServerConfig) error {
+	s.Timeout = r.cfg.DefaultTimeout()
+	if c.TimeoutSeconds != 0 {
+		if c.TimeoutSeconds < 1 || c.TimeoutSeconds > 3600 {
+			return fmt.Errorf("%w: config.timeout_seconds must be between 1 and 3600, got %d", ErrBadRequest, c.TimeoutSeconds)
+		}
+		s.Timeout = time.Duration(c.TimeoutSeconds) * time.Second
+	}
+	s.MaxMemoryMB = r.cfg.DefaultMaxMemoryMB
+	if c.MaxMemoryMB != 0 {
+		if c.MaxMemoryMB < 16 || c.MaxMemoryMB > 1<<20 {
+			return fmt.Errorf("%w: config.max_memory_mb must be between 16 and 1048576, got %d", ErrBadRequest, c.MaxMemoryMB)
+		}
+		s.MaxMemoryMB = c.MaxMemoryMB
+	}
+	return nil
+}
+
+func (r *resolver) fromTemplate(s *Spec, req CreateRequest) error {
+	t, ok := r.catalog.Lookup(req.Template)
+	if !ok {
+		return fmt.Errorf("%w %q; available templates: %s", ErrUnknownTemplate, req.Template, strings.Join(r.catalog.Names(), ", "))
+	}
+	s.Template = t.Name
+	if t.Builtin {
+		s.Type, s.Command = "template", r.self
+		s.Args = append(r.builtinArgs(s.ID, t.Name), req.Config.Args...)
+		s.Env = childEnv(r.cfg.EnvPassthrough, nil, req.Config.Env)
+		return nil
+	}
+	s.Type = "command"
+	path, err := lookPath(t.Command)
+	if err != nil {
+		return fmt.Errorf("template %q: %w", t.Name, err)
+	}
+	s.Command = path
+	s.Args = append(slices.Clone(t.Args), req.Config.Args...)
+	s.Env = childEnv(r.cfg.EnvPassthrough, t.Env, req.Config.Env)
+	if req.Config.Cwd == "" {
+		s.Dir = t.Cwd
+	}
+	return nil
+}
+
+func (r *resolver) builtinArgs(id, name string) []string {
+	args := []string{"template", "run", name,
+		"--http-timeout", strconv.Itoa(r.cfg.HTTPTimeoutSeconds) + "s",
+		"--max-body-bytes", strconv.FormatInt(r.cfg.HTTPMaxBodyBytes, 10)}
+	if name == templates.FileHandler {
+		base := r.cfg.FileBaseDirectory
+		if base == "" {
+			base = filepath.Join(r.cfg.TempDirectory, "servers", id, "files")
+		}
+		args = append(args, "--base-dir", base)
+	}
+	return args
+}
+
+var interpreters = map[string]string{"python": "python3", "node": "node"}
+
+func (r *resolver) fromScript(s *Spec, req CreateRequest) error {
+	script, err := filepath.Abs(req.ScriptPath)
+	if err != nil {
+		return fmt.Errorf("%w: script_path: %v", ErrBadRequest, err)
+	}
+	st, err := os.Stat(script)
+	if err != nil || st.IsDir() {
+		return fmt.Errorf("%w: script_path %q is not a file", ErrBadRequest, req.ScriptPath)
+	}
+	s.Type = req.ServerType
+	if s.Type == "" {
+		s.Type = typeFromExtension(script)
+	}
+	s.Env = childEnv(r.cfg.EnvPassthrough, nil, req.Config.Env)
+	switch s.Type {
+	case "python", "node":
+		if s.Command, err = lookPath(interpreters[s.Type]); err != nil {
+			return err
+		}
+		s.Args = append([]string{script}, req.Config.Args...)
+	case "executable":
+		s.Command, s.Args = script, slices.Clone(req.Config.Args)
+	default:
+		return fmt.Errorf("%w: server_type must be python, node or executable, got %q", ErrBadRequest, s.Type)
+	}
+	return nil
+}
+
+func typeFromExtension(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".py":
+		return "python"
+	case ".js", ".mjs", ".cjs":
+		return "node"
+	}
+	return "executable"
+}
+
+// allowed checks the command that will actually run — its resolved path
+// and its base name — against allowed_commands. The metamcp executable is
+// allowed when "metamcp" is listed.
+func (r *resolver) allowed(path string) error {
+	base := strings.TrimSuffix(filepath.Base(path), ".exe")
+	for _, a := range r.cfg.AllowedCommands {
+		switch {
+		case filepath.IsAbs(a) && a == path,
+			!filepath.IsAbs(a) && a == base,
+			a == "metamcp" && path == r.self:
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s (resolved to %s); allowed: %s", ErrCommandNotAllowed, base, path, strings.Join(r.cfg.AllowedCommands, ", "))
+}
+
+func (r *resolver) workDir(s *Spec, cwd string) error {
+	if cwd != "" {
+		s.Dir = cwd
+	}
+	if s.Dir == "" {
+		return nil
+	}
+	st, err := os.Stat(s.Dir)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: cwd %q is not a directory", ErrBadRequest, s.Dir)
+	}
+	return nil
+}
+
+func lookPath(cmd string) (string, error) {
+	path, err := exec.LookPath(cmd)
+	if err != nil {
+		return "", fmt.Errorf("%w: command %q not found on PATH", ErrBadRequest, cmd)
+	}
+	return filepath.Abs(path)
+}
+
+// baseEnv names the variables every child inherits: enough for interpreters
+// and package runners to work, none of metamcp's secrets.
+var baseEnv = []string{
+	"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM",
+	"TMPDIR", "TEMP", "TMP", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+}
+
+var windowsEnv = []string{
+	"SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT", "APPDATA", "LOCALAPPDATA",
+	"USERPROFILE", "PROGRAMDATA", "PROGRAMFILES", "PROGRAMFILES(X86)", "HOMEDRIVE", "HOMEPATH",
+}
+
+// childEnv builds a child's environment: the base variables and the ones
+// the config lets through, then the template's, then the call's.
+func childEnv(passthrough []string, layers ...map[string]string) []string {
+	names := append(slices.Clone(baseEnv), passthrough...)
+	if runtime.GOOS == "windows" {
+		names = append(names, windowsEnv...)
+	}
+	env := map[string]string{}
+	for _, n := range names {
+		if v, ok := os.LookupEnv(n); ok {
+			env[n] = v
+		}
+	}
+	for _, l := range layers {
+		for k, v := range l {
+			env[k] = v
+		}
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "srv_" + hex.EncodeToString(b[:])
+}

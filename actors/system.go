@@ -1,0 +1,138 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/config"
+	"github.com/metamcp/metamcp/templates"
+)
+
+// Options build a System.
+type Options struct {
+	Config  *config.Config
+	Catalog *templates.Catalog
+	Log     zerolog.Logger
+	// Executable runs the built-in templates ("metamcp template run NAME").
+	// Default: this process's own executable.
+	Executable string
+	// Policy is the restart policy of every server (zero: defaults).
+	Policy RestartPolicy
+	// Now is the pool's clock (default time.Now); tests inject their own.
+	Now func() time.Time
+	// NoSweep turns off the pool's timed idle sweep (tests send poolSweep).
+	NoSweep bool
+}
+
+// deps is what every actor of one System shares. Written before the actors
+// that read it are spawned, immutable after.
+type deps struct {
+	cfg      *config.Config
+	log      zerolog.Logger
+	resolver *resolver
+	policy   RestartPolicy
+	root     *actor.RootContext
+	events   *actor.PID
+	now      func() time.Time
+	noSweep  bool
+}
+
+// reply sends a message to a requester from outside an actor context.
+func (d *deps) reply(to *actor.PID, msg any) {
+	if to != nil {
+		d.root.Send(to, msg)
+	}
+}
+
+// System is a running supervision tree. Its methods are safe for concurrent
+// use.
+type System struct {
+	as     *actor.ActorSystem
+	root   *actor.PID
+	pool   *actor.PID
+	events *actor.PID
+	deps   *deps
+}
+
+// Start builds the actor system and spawns the root supervisor, which
+// spawns the event-stream and pool actors.
+func Start(o Options) (*System, error) {
+	if o.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding own executable: %w", err)
+		}
+		o.Executable = exe
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	plog := o.Log.With().Str("lib", "protoactor").Logger()
+	as := actor.NewActorSystem(
+		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(zerolog.NewSlogHandler(plog))
+		}),
+		actor.WithDeveloperSupervisionLogging(false), // it prints to stdout
+	)
+	d := &deps{cfg: o.Config, log: o.Log, policy: o.Policy, root: as.Root, now: o.Now, noSweep: o.NoSweep,
+		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable}}
+	root, err := as.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newRootActor(d) }), "root")
+	if err != nil {
+		return nil, fmt.Errorf("spawning root supervisor: %w", err)
+	}
+	res, err := as.Root.RequestFuture(root, &whoAreYou{}, 5*time.Second).Result()
+	if err != nil {
+		return nil, fmt.Errorf("starting root supervisor: %w", err)
+	}
+	fixed := res.([2]*actor.PID)
+	return &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d}, nil
+}
+
+// Ask sends a request to the root supervisor (or, for AcquirePooled and
+// QueryEvents, to the pool or event-stream actor) and waits for the reply
+// until timeout. An error reply is returned as the error. A CallTool with a
+// Ctx is answered soon after that context ends, so no wait outlives its
+// caller for long.
+func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
+	to := s.root
+	switch msg.(type) {
+	case *AcquirePooled:
+		to = s.pool
+	case *QueryEvents:
+		to = s.events
+	}
+	res, err := s.as.Root.RequestFuture(to, msg, timeout).Result()
+	if errors.Is(err, actor.ErrTimeout) {
+		return nil, fmt.Errorf("%w: no answer within %s", ErrCallTimeout, timeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := res.(error); ok {
+		return nil, e
+	}
+	return res, nil
+}
+
+// Catalog returns the templates this system can start.
+func (s *System) Catalog() *templates.Catalog { return s.deps.resolver.catalog }
+
+// Config returns the configuration the system runs with.
+func (s *System) Config() *config.Config { return s.deps.cfg }
+
+// Shutdown stops the whole tree: every server actor stops its process by
+// the ladder, in parallel. It returns when all are stopped and reaped.
+func (s *System) Shutdown() error {
+	err := s.as.Root.StopFuture(s.root).Wait()
+	s.as.Shutdown()
+	if err != nil {
+		return fmt.Errorf("stopping root supervisor: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/config"
+	"github.com/metamcp/metamcp/mcpbridge"
+	"github.com/metamcp/metamcp/templates"
+)
+
+// serveFlags maps each serve flag to its config key.
+var serveFlags = []struct{ flag, key, usage string }{
+	{"log-level", "log_level", "log level: DEBUG, INFO, WARN, ERROR"},
+	{"log-file", "log_file", "write logs to this file instead of stderr"},
+	{"max-servers", "max_concurrent_servers", "most servers alive at once"},
+	{"timeout", "default_timeout_seconds", "default per-call timeout in seconds"},
+	{"max-memory", "default_max_memory_mb", "default memory limit per server in MB"},
+	{"temp-dir", "temp_directory", "directory for servers' working files"},
+	{"allowed-commands", "allowed_commands", "comma-separated commands servers may run"},
+	{"start-timeout", "start_timeout_seconds", "seconds a server has to answer initialize"},
+	{"pool-idle-ttl", "pool_idle_ttl_seconds", "seconds before an idle pooled server is stopped"},
+}
+
+func serveCmd() *cobra.Command {
+	var file string
+	values := make([]string, len(serveFlags))
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the MCP server on stdio (what Claude Desktop starts)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flags := map[string]string{}
+			for i, f := range serveFlags {
+				if cmd.Flags().Changed(f.flag) {
+					flags[f.key] = values[i]
+				}
+			}
+			cfg, err := config.Load(config.Options{File: file, Flags: flags})
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&file, "config", "", "config file (default: $MCP_CONFIG_FILE, then the user config dir's metamcp/meta_mcp_config.json)")
+	for i, f := range serveFlags {
+		cmd.Flags().StringVar(&values[i], f.flag, "", f.usage)
+	}
+	return cmd
+}
+
+func serve(ctx context.Context, cfg *config.Config) error {
+	out, err := claimStdout()
+	if err != nil {
+		return err
+	}
+	log, closer, err := newLogger(cfg.LogLevel, cfg.LogFile)
+	if err != nil {
+		return err
+	}
+	if closer != nil {
+		defer closer.Close()
+	}
+	catalog, err := templates.NewCatalog(cfg.Templates)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.TempDirectory, 0o700); err != nil {
+		return err
+	}
+	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log})
+	if err != nil {
+		return err
+	}
+	log.Info().Str("version", version).Str("config", cfg.Source).Strs("skipped", cfg.Skipped).
+		Int("templates", len(catalog.Names())).Msg("metamcp serving on stdio")
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bridge := mcpbridge.New(sys, version, log)
+	serveErr := bridge.Serve(ctx, os.Stdin, out)
+
+	t0 := time.Now()
+	shutErr := sys.Shutdown()
+	log.Info().Dur("took", time.Since(t0)).Msg("all servers stopped; exiting")
+	if serveErr != nil && ctx.Err() == nil {
+		return serveErr
+	}
+	return shutErr
+}

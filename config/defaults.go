@@ -1,0 +1,29 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Defaults returns the configuration used for every key that no flag,
+// environment variable or file sets. It is the only place defaults are
+// written; each call returns fresh slices.
+func Defaults() Config {
+	return Config{
+		DefaultTimeoutSeconds: 30,
+		DefaultMaxMemoryMB:    512,
+		MaxConcurrentServers:  10,
+		LogLevel:              "INFO",
+		LogFile:               "", // stderr
+		AllowedCommands:       []string{"python", "python3", "node", "npm", "npx", "metamcp"},
+		TempDirectory:         filepath.Join(os.TempDir(), "metamcp"),
+		StartTimeoutSeconds:   10,
+		PoolIdleTTLSeconds:    300,
+		PoolMaxPerTemplate:    1,
+		EventHistorySize:      10000,
+		FileBaseDirectory:     "", // a per-server directory under TempDirectory
+		EnvPassthrough:        []string{},
+		HTTPTimeoutSeconds:    30,
+		HTTPMaxBodyBytes:      5 << 20, // 5 MiB
+	}
+}

@@ -1,0 +1,127 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	d := Defaults()
+	tests := []struct {
+		key       string
+		got, want any
+	}{
+		{"default_timeout_seconds", d.DefaultTimeoutSeconds, 30},
+		{"default_max_memory_mb", d.DefaultMaxMemoryMB, 512},
+		{"max_concurrent_servers", d.MaxConcurrentServers, 10},
+		{"log_level", d.LogLevel, "INFO"},
+		{"log_file", d.LogFile, ""},
+		{"allowed_commands", d.AllowedCommands, []string{"python", "python3", "node", "npm", "npx", "metamcp"}},
+		{"temp_directory", d.TempDirectory, filepath.Join(os.TempDir(), "metamcp")},
+		{"start_timeout_seconds", d.StartTimeoutSeconds, 10},
+		{"pool_idle_ttl_seconds", d.PoolIdleTTLSeconds, 300},
+		{"pool_max_per_template", d.PoolMaxPerTemplate, 1},
+		{"event_history_size", d.EventHistorySize, 10000},
+		{"file_base_directory", d.FileBaseDirectory, ""},
+		{"env_passthrough", d.EnvPassthrough, []string{}},
+		{"http_timeout_seconds", d.HTTPTimeoutSeconds, 30},
+		{"http_max_body_bytes", d.HTTPMaxBodyBytes, int64(5 * 1024 * 1024)},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("%s = %#v, want %#v", tt.key, tt.got, tt.want)
+		}
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("Defaults().Validate() = %v", err)
+	}
+	d.AllowedCommands[0] = "changed"
+	if Defaults().AllowedCommands[0] != "python" {
+		t.Error("Defaults shares slices between calls")
+	}
+}
+
+func TestDurations(t *testing.T) {
+	c := Config{DefaultTimeoutSeconds: 30, StartTimeoutSeconds: 10, PoolIdleTTLSeconds: 300, HTTPTimeoutSeconds: 7}
+	tests := []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"DefaultTimeout", c.DefaultTimeout(), 30 * time.Second},
+		{"StartTimeout", c.StartTimeout(), 10 * time.Second},
+		{"PoolIdleTTL", c.PoolIdleTTL(), 5 * time.Minute},
+		{"HTTPTimeout", c.HTTPTimeout(), 7 * time.Second},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s() = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+// TestSettingsCoverConfig keeps the settings table in step with Config: every
+// JSON key of Config is loadable, and nothing else is.
+func TestSettingsCoverConfig(t *testing.T) {
+	want := map[string]bool{}
+	typ := reflect.TypeOf(Config{})
+	for i := range typ.NumField() {
+		tag := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+		if tag != "" && tag != "-" {
+			want[tag] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, k := range Keys() {
+		got[k] = true
+		s, _ := settingFor(k)
+		_ = s.kind() // panics on an unsupported field type
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("settings keys = %v, Config JSON keys = %v", got, want)
+	}
+}
+
+// TestDocTable keeps the key table in doc.go in step with Defaults and the
+// settings table: each key's line shows its default, range and variable.
+func TestDocTable(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, line := range strings.Split(string(src), "\n") {
+		if f := strings.Fields(strings.TrimPrefix(line, "//\t")); strings.HasPrefix(line, "//\t") && len(f) > 0 {
+			lines[f[0]] = line
+		}
+	}
+	d := Defaults()
+	for _, s := range settings {
+		line, ok := lines[s.key]
+		if !ok {
+			t.Errorf("doc.go table has no line for %q", s.key)
+			continue
+		}
+		f := strings.Fields(strings.TrimPrefix(line, "//\t"))
+		env := s.env
+		if env == "" {
+			env = "-"
+		}
+		if f[len(f)-1] != env {
+			t.Errorf("doc.go: %s: environment %q, want %q", s.key, f[len(f)-1], env)
+		}
+		if s.kind() == kindNumber {
+			if def := strconv.FormatInt(s.get(&d).(int64), 10); f[1] != def {
+				t.Errorf("doc.go: %s: default %s, want %s", s.key, f[1], def)
+			}
+			rng := strconv.FormatInt(s.min, 10) + ".." + strconv.FormatInt(s.max, 10)
+			if !strings.Contains(line, " "+rng+" ") {
+				t.Errorf("doc.go: %s: range is not %s", s.key, rng)
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+// Package config loads metamcp's configuration: defaults, the JSON file
+// meta_mcp_config.json, environment variables and command-line flags. It
+// hands the rest of metamcp one merged, validated and normalised Config, or
+// an error that names every bad setting and where it came from. It starts
+// nothing and keeps no state: Load reads the file system and the
+// environment once and returns.
+//
+// # Precedence
+//
+// Each key takes its value from the first of these that sets it:
+//
+//  1. command-line flags (Options.Flags, keyed by the JSON key; see Keys);
+//  2. environment variables (table below; empty values are ignored);
+//  3. the config file;
+//  4. Defaults, the one place defaults are written.
+//
+// Each layer is checked on its own: a bad value stops startup even when a
+// higher layer overrides it.
+//
+// # Which file
+//
+//  1. Options.File (the --config flag) if given; it must exist.
+//  2. Else $MCP_CONFIG_FILE if set; it must exist.
+//  3. Else $XDG_CONFIG_HOME/metamcp/meta_mcp_config.json or, when
+//     XDG_CONFIG_HOME is unset or relative, the same under os.UserConfigDir
+//     (~/.config on Unix, ~/Library/Application Support on macOS, %AppData%
+//     on Windows), if it exists.
+//  4. Else no file.
+//
+// Config.Source is the absolute path of the file read, "" for none.
+//
+// # Keys
+//
+// Numbers are whole numbers; ranges are inclusive. In the environment and in
+// flags, lists are comma-separated with spaces trimmed.
+//
+//	key                      default          accepted                         environment
+//	default_timeout_seconds  30               1..3600                          MCP_TIMEOUT_SECONDS
+//	start_timeout_seconds    10               1..600                           -
+//	default_max_memory_mb    512              16..1048576                      MCP_MAX_MEMORY_MB
+//	max_concurrent_servers   10               1..1000                          MCP_MAX_SERVERS
+//	pool_idle_ttl_seconds    300              1..86400                         -
+//	pool_max_per_template    1                1..100                           -
+//	event_history_size       10000            100..10000000                    -
+//	http_timeout_seconds     30               1..3600                          -
+//	http_max_body_bytes      5242880 (5 MiB)  1024..1073741824 (1 GiB)         -
+//	log_level                INFO             DEBUG INFO WARN WARNING ERROR    MCP_LOG_LEVEL
+//	log_file                 "" (stderr)      path                             -
+//	allowed_commands         see below        non-empty list of commands       MCP_ALLOWED_COMMANDS
+//	temp_directory           $TMPDIR/metamcp  non-empty path                   MCP_TEMP_DIR
+//	file_base_directory      "" (see below)   path                             -
+//	env_passthrough          []               variable names                   -
+//
+// The default allowed_commands is python, python3, node, npm, npx, metamcp.
+// Each entry is a plain command name or an absolute path; empty or
+// space-only entries and relative paths ("./x", "bin/x") are rejected.
+// temp_directory defaults to filepath.Join(os.TempDir(), "metamcp").
+// file_base_directory "" means a per-server directory under temp_directory.
+// env_passthrough entries match [A-Za-z_][A-Za-z0-9_]*.
+//
+// log_level is case-insensitive and normalised to upper case, WARNING to
+// WARN. Relative paths (temp_directory, file_base_directory, log_file and a
+// template's cwd) are made absolute: against the config file's directory
+// when they come from the file, against the working directory when they come
+// from the environment or a flag. "~" is not expanded.
+//
+// # File format
+//
+// The file is one JSON object (a leading UTF-8 byte order mark is allowed).
+// Besides the keys above it may hold:
+//
+//	"templates":  {NAME: {"command", "args", "env", "cwd", "capabilities", "description"}}
+//	"mcpServers": {NAME: {"command", "args", "env", ...}}
+//
+// Both become Config.Templates, sorted by name. NAME is 1 to 64 characters
+// from A-Z a-z 0-9 _ . -; "command" is required and non-empty;
+// "capabilities" entries are non-empty strings; "env" maps names (non-empty,
+// no "=") to strings. A name may not appear in both maps.
+//
+// Strictness: an unknown key, a key given twice, a value of the wrong type
+// (null included) or out of range, and a file that is not a JSON object all
+// stop startup with an error naming the file and the key, and the line and
+// column for syntax errors:
+//
+//	config /path/x.json: unknown key "max_servers"
+//	config /path/x.json: "max_concurrent_servers": must be between 1 and 1000, got 0
+//	config /path/x.json: template "db": unknown key "comand"
+//	environment MCP_MAX_SERVERS: must be a whole number, got "abc"
+//	flag "log_level": must be one of DEBUG, INFO, WARN (or WARNING), ERROR, got "loud"
+//
+// "templates" entries are strict: an unknown key is an error.
+//
+// # Claude Desktop compatibility
+//
+// metamcp can read Claude Desktop's claude_desktop_config.json as is.
+// "mcpServers" entries are hand-written, so they are read leniently: only
+// "command", "args", "env", "cwd" and "disabled" are read; other keys
+// ("type", "description", ...) and null values are ignored; an entry with
+// "disabled": true is skipped without further checks. Known types are still
+// enforced (a number for "args" is an error). When the file has
+// "mcpServers", Claude Desktop's own top-level keys globalShortcut,
+// preferences, isDxtAutoUpdatesEnabled, dxt and extensions are ignored; any
+// other unknown top-level key is still an error.
+//
+// Recursion guard: such a file usually also lists metamcp itself. An
+// "mcpServers" entry whose command's base name is metamcp or metamcp.exe
+// (in any case, after / or \) and whose first argument is "serve" is
+// skipped and its name recorded in Config.Skipped, so metamcp never offers
+// itself as a template. "templates" entries are never skipped.
+//
+// # Errors
+//
+// Load reports every problem in every layer at once, joined with
+// errors.Join. Each matches one sentinel of errors.go under errors.Is:
+// ErrFileNotFound, ErrMalformed, ErrUnknownKey, ErrBadValue or
+// ErrDuplicateTemplate.
+package config

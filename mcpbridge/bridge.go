@@ -1,0 +1,88 @@
+package mcpbridge
+
+import (
+	"context"
+	"io"
+	"log"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/actors"
+)
+
+// Bridge is the MCP server the client talks to.
+type Bridge struct {
+	sys *actors.System
+	srv *server.MCPServer
+	log zerolog.Logger
+}
+
+// Instructions tell the AI client how to use metamcp's tools.
+const Instructions = `metamcp starts and supervises other MCP servers for you.
+Start one with create_server (a template such as basic_calculator, or a script) or get_or_create_pooled_server,
+look at its tools with get_server_capabilities, and call them with execute_on_server.
+orchestrate_task starts one server per capability you need. Servers that crash are restarted under the same server_id.`
+
+// New builds the MCP server with metamcp's tools.
+func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
+	b := &Bridge{sys: sys, log: log}
+	b.srv = server.NewMCPServer("metamcp", version,
+		server.WithToolCapabilities(true),
+		server.WithInstructions(Instructions),
+		server.WithRecovery(),
+	)
+	for _, t := range b.tools() {
+		b.srv.AddTool(t.def, b.guard(t.def.Name, t.handle))
+	}
+	return b
+}
+
+// MCPServer exposes the underlying server (for in-process tests).
+func (b *Bridge) MCPServer() *server.MCPServer { return b.srv }
+
+// Serve speaks MCP over in/out until in ends or ctx is cancelled.
+func (b *Bridge) Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	std := server.NewStdioServer(b.srv)
+	std.SetErrorLogger(log.New(logWriter{b.log}, "", 0))
+	server.WithWorkerPoolSize(100)(std)
+	server.WithQueueSize(1000)(std)
+	return std.Listen(ctx, in, out)
+}
+
+// guard logs each call and turns a panic into a tool error, so that no
+// handler can end the session.
+func (b *Bridge) guard(name string, h server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		t0 := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error().Str("tool", name).Interface("panic", p).Msg("tool handler panicked")
+				res, err = failure(errInternal, nil), nil
+			}
+			ev := b.log.Debug()
+			if res != nil && res.IsError {
+				ev = b.log.Info()
+			}
+			ev.Str("tool", name).Dur("took", time.Since(t0)).Bool("is_error", res != nil && res.IsError).Msg("tool call")
+		}()
+		return h(ctx, req)
+	}
+}
+
+// logWriter sends mcp-go's log lines to zerolog.
+type logWriter struct{ log zerolog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Str("lib", "mcp-go").Msg(string(trimNL(p)))
+	return len(p), nil
+}
+
+func trimNL(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}

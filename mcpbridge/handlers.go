@@ -1,0 +1,215 @@
+package mcpbridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/metamcp/metamcp/actors"
+)
+
+// askTimeout bounds waits for quick answers from the tree; calls and
+// creations have their own bounds below.
+const askTimeout = 10 * time.Second
+
+// callBound is the longest a tool call may wait for its reply. The actors
+// answer every call by its deadline (at most the largest timeout_seconds,
+// 3600 s); this only guards against a reply lost to a bug.
+const callBound = 3600*time.Second + time.Minute
+
+func (b *Bridge) createTimeout() time.Duration {
+	return b.sys.Config().StartTimeout() + 5*time.Second
+}
+
+func (b *Bridge) createServer(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a, err := parseArgs(req, "name", "template", "script_path", "server_type", "config")
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	var cr actors.CreateRequest
+	for _, f := range []struct {
+		dst      *string
+		name     string
+		required bool
+	}{{&cr.Name, "name", true}, {&cr.Template, "template", false}, {&cr.ScriptPath, "script_path", false}, {&cr.ServerType, "server_type", false}} {
+		if *f.dst, err = a.str(f.name, f.required); err != nil {
+			return failure(err, nil), nil
+		}
+	}
+	if err := a.decode("config", &cr.Config); err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(&actors.CreateServer{Request: cr}, b.createTimeout())
+	if err != nil {
+		return failure(err, map[string]any{"name": cr.Name}), nil
+	}
+	sc := res.(*actors.ServerCreated)
+	return success(createdBody(sc.Server, sc.Tools, false)), nil
+}
+
+func createdBody(s actors.ServerInfo, tools []string, reused bool) map[string]any {
+	status, msg := "created and running", fmt.Sprintf("Server %q started with %d tools.", s.Name, len(tools))
+	if reused {
+		status, msg = "reused from pool", fmt.Sprintf("Reusing pooled server %q (%d tools).", s.Name, len(tools))
+	}
+	return map[string]any{
+		"server_id": s.ServerID, "name": s.Name, "status": status, "message": msg, "template": s.Template,
+		"type": s.Type, "tools": tools, "pid": s.PID, "pooled": s.Pooled, "reused": reused,
+	}
+}
+
+func (b *Bridge) executeOnServer(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a, err := parseArgs(req, "server_id", "tool_name", "arguments")
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	id, err := a.str("server_id", true)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	name, err := a.str("tool_name", true)
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id}), nil
+	}
+	arguments, err := a.object("arguments")
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
+	}
+	res, err := b.sys.Ask(&actors.CallTool{ServerID: id, Tool: name, Arguments: arguments, Ctx: ctx}, callBound)
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
+	}
+	tr := res.(*actors.ToolResult)
+	body := executed{ServerID: id, Tool: name, Result: tr.Result, Status: "success",
+		DurationMS: float64(tr.Duration.Microseconds()) / 1000}
+	if tr.IsError {
+		body.Status = "tool_error"
+	}
+	return jsonResult(body, tr.IsError), nil
+}
+
+type executed struct {
+	ServerID   string          `json:"server_id"`
+	Tool       string          `json:"tool"`
+	Result     json.RawMessage `json:"result"`
+	Status     string          `json:"status"`
+	DurationMS float64         `json:"duration_ms"`
+}
+
+func (b *Bridge) listServers(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if _, err := parseArgs(req); err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(&actors.ListServers{}, askTimeout)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	list := res.(*actors.ServerList)
+	return success(map[string]any{"servers": list.Servers, "total": len(list.Servers)}), nil
+}
+
+func (b *Bridge) getServerCapabilities(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	id, err := serverIDArg(req)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(&actors.GetCapabilities{ServerID: id}, askTimeout)
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id}), nil
+	}
+	c := res.(*actors.Capabilities)
+	return success(map[string]any{
+		"server_id": id, "name": c.Server.Name, "status": "success", "tools": c.Tools,
+		"resources": c.Resources, "prompts": c.Prompts, "server_status": c.Server.Status,
+		"protocol_version": c.Info.ProtocolVersion,
+		"server_info":      map[string]any{"name": c.Info.ServerName, "version": c.Info.ServerVersion},
+	}), nil
+}
+
+func serverIDArg(req mcp.CallToolRequest) (string, error) {
+	a, err := parseArgs(req, "server_id")
+	if err != nil {
+		return "", err
+	}
+	return a.str("server_id", true)
+}
+
+func (b *Bridge) stopServer(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	id, err := serverIDArg(req)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	if _, err := b.sys.Ask(&actors.StopServer{ServerID: id}, askTimeout); err != nil {
+		return failure(err, map[string]any{"server_id": id}), nil
+	}
+	return success(map[string]any{"server_id": id, "status": "stopped and removed",
+		"message": "Server " + id + " stopped; its process was reaped."}), nil
+}
+
+func (b *Bridge) getOrCreatePooled(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a, err := parseArgs(req, "template", "use_pooling")
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	tmpl, err := a.str("template", true)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	pooling, err := a.boolean("use_pooling", true)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	if !pooling {
+		res, err := b.sys.Ask(&actors.CreateServer{Request: actors.CreateRequest{Name: tmpl, Template: tmpl}}, b.createTimeout())
+		if err != nil {
+			return failure(err, map[string]any{"template": tmpl}), nil
+		}
+		sc := res.(*actors.ServerCreated)
+		return success(createdBody(sc.Server, sc.Tools, false)), nil
+	}
+	res, err := b.sys.Ask(&actors.AcquirePooled{Template: tmpl}, b.createTimeout()+time.Second)
+	if err != nil {
+		return failure(err, map[string]any{"template": tmpl}), nil
+	}
+	pa := res.(*actors.PoolAcquired)
+	return success(createdBody(pa.Server, pa.Tools, pa.Reused)), nil
+}
+
+func (b *Bridge) healthCheck(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	id, err := serverIDArg(req)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(&actors.HealthCheck{ServerID: id}, askTimeout)
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id}), nil
+	}
+	return success(res.(*actors.Health)), nil
+}
+
+func (b *Bridge) getEventHistory(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a, err := parseArgs(req, "limit", "server_id", "event_type")
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	q := &actors.QueryEvents{}
+	if q.Limit, err = a.integer("limit", 20, 1, 1000); err != nil {
+		return failure(err, nil), nil
+	}
+	if q.ServerID, err = a.str("server_id", false); err != nil {
+		return failure(err, nil), nil
+	}
+	if q.Type, err = a.str("event_type", false); err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(q, askTimeout)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	page := res.(*actors.EventPage)
+	return success(map[string]any{"events": page.Events, "total_in_history": page.Total,
+		"returned": len(page.Events)}), nil
+}

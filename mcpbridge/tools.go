@@ -1,0 +1,91 @@
+package mcpbridge
+
+import (
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+type tool struct {
+	def    mcp.Tool
+	handle server.ToolHandlerFunc
+}
+
+// tools is the table of metamcp's own tools.
+func (b *Bridge) tools() []tool {
+	names := b.sys.Catalog().Names()
+	caps := b.sys.Catalog().Capabilities()
+	return []tool{
+		{mcp.NewTool("create_server",
+			mcp.WithDescription("Start a child MCP server from a template or a script and wait until it is ready. "+
+				"Returns its server_id and tool names. Templates: "+strings.Join(names, ", ")+"."),
+			mcp.WithString("name", mcp.Required(), mcp.Description("A name for the server, for you to recognise it.")),
+			mcp.WithString("template", mcp.Description("Template to start."), mcp.Enum(names...)),
+			mcp.WithString("script_path", mcp.Description("Path of a script that is an MCP server on stdio (instead of a template).")),
+			mcp.WithString("server_type", mcp.Description("How to run script_path: python (python3), node, or executable. Default: from the file extension."),
+				mcp.Enum("python", "node", "executable")),
+			mcp.WithObject("config", mcp.Description("Optional: timeout_seconds (per call), max_memory_mb, env (object), args (array), cwd."),
+				mcp.Properties(map[string]any{
+					"timeout_seconds": map[string]any{"type": "integer", "minimum": 1, "maximum": 3600},
+					"max_memory_mb":   map[string]any{"type": "integer", "minimum": 16},
+					"env":             map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+					"args":            map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+					"cwd":             map[string]any{"type": "string"},
+				})),
+		), b.createServer},
+		{mcp.NewTool("execute_on_server",
+			mcp.WithDescription("Call a tool on a running server. Returns the server's result as it came "+
+				"(status success, tool_error when the tool reported an error, or error when the call could not complete)."),
+			mcp.WithString("server_id", mcp.Required(), mcp.Description("The server_id from create_server or list_servers.")),
+			mcp.WithString("tool_name", mcp.Required(), mcp.Description("Name of the tool, as get_server_capabilities lists it.")),
+			mcp.WithObject("arguments", mcp.Description("The tool's arguments, matching its inputSchema.")),
+		), b.executeOnServer},
+		{mcp.NewTool("orchestrate_task",
+			mcp.WithDescription("Start (or reuse from the pool) one server per capability needed for a task, concurrently. "+
+				"Known capabilities: "+strings.Join(caps, ", ")+"."),
+			mcp.WithString("task_description", mcp.Required(), mcp.Description("What the task is.")),
+			mcp.WithArray("required_capabilities", mcp.Required(), mcp.WithStringItems(),
+				mcp.Description("Capabilities needed, e.g. [\"web_scraping\", \"data_analysis\"].")),
+		), b.orchestrateTask},
+		{mcp.NewTool("list_servers",
+			mcp.WithDescription("List every server with its state, pid, restarts and uptime."),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.listServers},
+		{mcp.NewTool("get_server_capabilities",
+			mcp.WithDescription("The tools (with full input schemas), resources and prompts of a server."),
+			mcp.WithString("server_id", mcp.Required()),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.getServerCapabilities},
+		{mcp.NewTool("stop_server",
+			mcp.WithDescription("Stop a server and remove it. Its process is stopped and reaped."),
+			mcp.WithString("server_id", mcp.Required()),
+			mcp.WithDestructiveHintAnnotation(true),
+		), b.stopServer},
+		{mcp.NewTool("stop_all_servers",
+			mcp.WithDescription("Stop and remove every server."),
+			mcp.WithDestructiveHintAnnotation(true),
+		), b.stopAllServers},
+		{mcp.NewTool("get_or_create_pooled_server",
+			mcp.WithDescription("Get a running server of a template from the pool, or start one. Pooled servers are shared and stopped after being idle."),
+			mcp.WithString("template", mcp.Required(), mcp.Enum(names...)),
+			mcp.WithBoolean("use_pooling", mcp.DefaultBool(true), mcp.Description("false: always start a new, unpooled server.")),
+		), b.getOrCreatePooled},
+		{mcp.NewTool("health_check",
+			mcp.WithDescription("Probe a server: an MCP ping, resident memory, calls, errors, uptime."),
+			mcp.WithString("server_id", mcp.Required()),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.healthCheck},
+		{mcp.NewTool("health_check_all",
+			mcp.WithDescription("Probe every server in parallel."),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.healthCheckAll},
+		{mcp.NewTool("get_event_history",
+			mcp.WithDescription("Recent lifecycle events (created, started, crashed, restarted, stopped, tool calls, pool, security), oldest first."),
+			mcp.WithNumber("limit", mcp.DefaultNumber(20), mcp.Min(1), mcp.Max(1000)),
+			mcp.WithString("server_id", mcp.Description("Only events of this server.")),
+			mcp.WithString("event_type", mcp.Description("Only events of this type, e.g. server_crashed.")),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.getEventHistory},
+	}
+}
