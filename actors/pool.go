@@ -21,8 +21,8 @@ type poolActor struct {
 	deps     *deps
 	root     *actor.PID
 	now      func() time.Time
-	entries  map[string][]*poolEntry   // by template
-	creating map[string][]*actor.PID   // template → requesters waiting on a create
+	entries  map[string][]*poolEntry // by template
+	creating map[string][]*actor.PID // template → requesters waiting on a create
 	cancel   scheduler.CancelFunc
 }
 

@@ -37,7 +37,7 @@ type serverActor struct {
 	gen     uint64
 	state   string
 	info    *child.Info
-	queue   waitList // calls waiting for the handshake
+	queue   waitList     // calls waiting for the handshake
 	waiters []*actor.PID // CreateServer requesters waiting for the first handshake
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc // ends every call goroutine's context

@@ -28,8 +28,8 @@ func jsonResult(v any, isError bool) *mcp.CallToolResult {
 		isError = true
 	}
 	return &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.NewTextContent(string(b))},
+		Content:              []mcp.Content{mcp.NewTextContent(string(b))},
 		RawStructuredContent: json.RawMessage(b),
-		IsError:           isError,
+		IsError:              isError,
 	}
 }
