@@ -216,7 +216,8 @@ func (a *serverActor) exited(ctx actor.Context, m *childExited) {
 	a.publish(ctx, EventServerCrashed, map[string]any{"exit": ex.String(), "code": ex.Code,
 		"signal": ex.Signal, "stderr": ex.Stderr})
 	if a.state == StateStarting && !a.stats.everReady.Load() {
-		a.startFailed(ctx, &childStartFailed{gen: m.gen, err: fmt.Errorf("child %s during start", ex.String())})
+		a.startFailed(ctx, &childStartFailed{gen: m.gen, err: &child.StartError{
+			Err: fmt.Errorf("child %s during start", ex.String()), Stderr: ex.Stderr}})
 		return
 	}
 	a.state = stateCrashed // if resumed (crash_loop), it answers calls as not running

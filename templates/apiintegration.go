@@ -75,9 +75,7 @@ func parseResponseTool() mcp.Tool {
 			"top-level keys of an object or the length of an array. Invalid JSON is reported with its line and column."),
 		mcp.WithString("response_json", mcp.Required(), mcp.Description("The JSON text, e.g. the body of make_request.")),
 		mcp.WithOutputSchema[responseResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 

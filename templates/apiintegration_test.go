@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mark3labs/mcp-go/client"
 )
 
 // echoRequest is what the echo API saw.
@@ -72,11 +74,10 @@ func echoOf(t *testing.T, res requestResult) echoRequest {
 func TestMakeRequestGET(t *testing.T) {
 	srv := newEchoAPI(t)
 	c := newClient(t, APIIntegration, Options{})
-	var got requestResult
-	ok(t, call(t, c, "make_request", map[string]any{
+	got := request(t, c, map[string]any{
 		"url":     srv.URL + "/echo",
 		"headers": map[string]any{"Authorization": "Bearer t0k", "X-Count": 3},
-	}), &got)
+	})
 	if got.URL != srv.URL+"/echo" || got.Method != "GET" || got.StatusCode != 201 || got.Truncated {
 		t.Errorf("got %+v", got)
 	}
@@ -118,8 +119,7 @@ func TestMakeRequestBodies(t *testing.T) {
 			var args map[string]any
 			mustDecode(t, []byte(tc.args), &args)
 			args["url"] = srv.URL + "/echo"
-			var got requestResult
-			ok(t, call(t, c, "make_request", args), &got)
+			got := request(t, c, args)
 			e := echoOf(t, got)
 			if got.Method != tc.wantMethod || e.Method != tc.wantMethod || e.ContentType != tc.wantContentType || e.Body != tc.wantBody {
 				t.Errorf("sent %s, server saw %+v; want %s %q %q", got.Method, e, tc.wantMethod, tc.wantContentType, tc.wantBody)
@@ -131,17 +131,25 @@ func TestMakeRequestBodies(t *testing.T) {
 	}
 }
 
+// request calls make_request and decodes its successful result.
+func request(t *testing.T, c *client.Client, args map[string]any) requestResult {
+	t.Helper()
+	var got requestResult
+	ok(t, call(t, c, "make_request", args), &got)
+	return got
+}
+
 func TestMakeRequestResponses(t *testing.T) {
 	srv := newEchoAPI(t)
-	c := newClient(t, APIIntegration, Options{MaxBodyBytes: 50})
+	c := newClient(t, APIIntegration, Options{})
 
-	var got requestResult
-	ok(t, call(t, c, "make_request", map[string]any{"url": srv.URL + "/text"}), &got)
+	got := request(t, c, map[string]any{"url": srv.URL + "/text"})
 	if got.Body != "plain words" || got.JSON != nil || got.StatusCode != 200 {
 		t.Errorf("text response = %+v, want body and no json", got)
 	}
 
 	res := call(t, c, "make_request", map[string]any{"url": srv.URL + "/multi"})
+	got = requestResult{}
 	ok(t, res, &got)
 	if got.Headers["X-Multi"] != "a, b" {
 		t.Errorf("X-Multi = %q, want \"a, b\"", got.Headers["X-Multi"])
@@ -150,24 +158,33 @@ func TestMakeRequestResponses(t *testing.T) {
 		t.Errorf("big integer not preserved in %s", text(t, res))
 	}
 
-	ok(t, call(t, c, "make_request", map[string]any{"url": srv.URL + "/big"}), &got)
-	if !got.Truncated || len(got.Body) != 50 || got.JSON != nil {
-		t.Errorf("big response: truncated %v, %d bytes, json %v; want truncated at 50 and no json", got.Truncated, len(got.Body), got.JSON)
-	}
-
-	ok(t, call(t, c, "make_request", map[string]any{"url": srv.URL + "/missing"}), &got)
+	got = request(t, c, map[string]any{"url": srv.URL + "/missing"})
 	if got.StatusCode != 404 || got.Body != "nothing here\n" {
 		t.Errorf("404 response = %+v", got)
 	}
 
-	ok(t, call(t, c, "make_request", map[string]any{"url": srv.URL + "/echo", "method": "HEAD"}), &got)
+	got = request(t, c, map[string]any{"url": srv.URL + "/echo", "method": "HEAD"})
 	if got.StatusCode != 201 || got.Body != "" || got.JSON != nil || got.Headers["X-Request-Method"] != "HEAD" {
 		t.Errorf("HEAD response = %+v", got)
 	}
 
-	ok(t, call(t, c, "make_request", map[string]any{"url": srv.URL + "/echo", "method": "OPTIONS"}), &got)
+	got = request(t, c, map[string]any{"url": srv.URL + "/echo", "method": "OPTIONS"})
 	if echoOf(t, got).Method != "OPTIONS" {
 		t.Errorf("OPTIONS response = %+v", got)
+	}
+}
+
+func TestMakeRequestTruncates(t *testing.T) {
+	srv := newEchoAPI(t)
+	c := newClient(t, APIIntegration, Options{MaxBodyBytes: 50})
+	got := request(t, c, map[string]any{"url": srv.URL + "/big"})
+	if !got.Truncated || got.Body != strings.Repeat("0123456789", 5) || got.JSON != nil {
+		t.Errorf("big response: truncated %v, body %q, json %v; want truncated at 50 and no json", got.Truncated, got.Body, got.JSON)
+	}
+	// A JSON body cut short is not parsed.
+	got = request(t, c, map[string]any{"url": srv.URL + "/echo"})
+	if !got.Truncated || got.JSON != nil {
+		t.Errorf("cut JSON response: truncated %v, json %v; want truncated and no json", got.Truncated, got.JSON)
 	}
 }
 

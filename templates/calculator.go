@@ -52,9 +52,7 @@ func calcTool(op calcOp) mcp.Tool {
 		mcp.WithNumber("a", mcp.Required(), mcp.Description("First operand (a JSON number).")),
 		mcp.WithNumber("b", mcp.Required(), mcp.Description("Second operand (a JSON number).")),
 		mcp.WithOutputSchema[calcResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 

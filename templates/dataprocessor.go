@@ -72,9 +72,7 @@ func parseJSONTool() mcp.Tool {
 			"Invalid JSON is reported with its line and column. Integers keep all their digits."),
 		mcp.WithString("json_string", mcp.Required(), mcp.Description("The JSON text to parse.")),
 		mcp.WithOutputSchema[parseResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 
@@ -89,9 +87,7 @@ func filterDataTool() mcp.Tool {
 		mcp.WithString("key", mcp.Required(), mcp.Description("The field to compare.")),
 		mcp.WithAny("value", mcp.Required(), mcp.Description("The value to match: any JSON value, null included.")),
 		mcp.WithOutputSchema[filterResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 
@@ -104,9 +100,7 @@ func summarizeDataTool() mcp.Tool {
 		mcp.WithAny("data", mcp.Required(),
 			mcp.Description("Any JSON value. A string is parsed as JSON when it is valid JSON (and must be when it starts with { or [); otherwise it is summarised as a string.")),
 		mcp.WithOutputSchema[summary](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 

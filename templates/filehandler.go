@@ -107,8 +107,7 @@ func readFileTool(o Options) mcp.Tool {
 		mcp.WithString("path", mcp.Required(),
 			mcp.Description("Path relative to the base directory, e.g. notes/todo.txt. Absolute paths and paths leaving the base directory are refused.")),
 		mcp.WithOutputSchema[readResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 
@@ -134,8 +133,7 @@ func listFilesTool() mcp.Tool {
 		mcp.WithString("directory", mcp.DefaultString("."),
 			mcp.Description(`Directory relative to the base directory; "." (the default) is the base directory itself.`)),
 		mcp.WithOutputSchema[listResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 

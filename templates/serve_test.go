@@ -61,6 +61,10 @@ func TestEveryBuiltinServes(t *testing.T) {
 				if tool.OutputSchema.Type != "object" {
 					t.Errorf("%s has no object outputSchema", tool.Name)
 				}
+				writes := tool.Name == "write_file" || tool.Name == "make_request"
+				if ro := tool.Annotations.ReadOnlyHint; ro == nil || *ro == writes {
+					t.Errorf("%s: readOnlyHint = %v, want %v", tool.Name, ro, !writes)
+				}
 			}
 			slices.Sort(names)
 			if !slices.Equal(names, wantTools[b.Name]) {
@@ -177,5 +181,22 @@ func TestServeOverPipes(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after its input was closed")
+	}
+}
+
+func TestServeStopsOnCancel(t *testing.T) {
+	inR, inW := io.Pipe()
+	defer inW.Close() // unblocks the transport's pending read once Serve is done
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, DataProcessor, Options{}, inR, io.Discard) }()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Serve returned %v after cancel, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after its context was cancelled")
 	}
 }

@@ -33,13 +33,29 @@ func handle(fn toolFunc) server.ToolHandlerFunc {
 	}
 }
 
-// structuredResult returns v as structuredContent plus the same JSON as text.
+// readOnly annotates a tool that changes nothing (so repeating it is
+// harmless); openWorld says whether it reaches outside the process.
+func readOnly(openWorld bool) mcp.ToolOption {
+	return func(t *mcp.Tool) {
+		for _, opt := range []mcp.ToolOption{
+			mcp.WithReadOnlyHintAnnotation(true),
+			mcp.WithDestructiveHintAnnotation(false),
+			mcp.WithIdempotentHintAnnotation(true),
+			mcp.WithOpenWorldHintAnnotation(openWorld),
+		} {
+			opt(t)
+		}
+	}
+}
+
+// structuredResult returns v as structuredContent plus the same JSON as
+// text: both carry the one encoding, so they cannot drift apart.
 func structuredResult(v any) *mcp.CallToolResult {
 	text, err := json.Marshal(v)
 	if err != nil {
 		return mcp.NewToolResultErrorf("encoding result: %v", err)
 	}
-	return mcp.NewToolResultStructured(v, string(text))
+	return mcp.NewToolResultStructured(json.RawMessage(text), string(text))
 }
 
 // args holds a call's arguments as raw JSON, so each tool decodes exactly the

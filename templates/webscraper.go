@@ -50,8 +50,7 @@ func fetchURLTool(o Options) mcp.Tool {
 			o.MaxBodyBytes, o.HTTPTimeout)),
 		mcp.WithString("url", mcp.Required(), mcp.Description("Absolute http:// or https:// URL to fetch.")),
 		mcp.WithOutputSchema[fetchResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(true),
+		readOnly(true),
 	)
 }
 
@@ -66,9 +65,7 @@ func extractDataTool() mcp.Tool {
 		mcp.WithString("attribute",
 			mcp.Description(`Optional attribute name, for example "href": return its value for each match that has it, instead of the text.`)),
 		mcp.WithOutputSchema[extractResult](),
-		mcp.WithReadOnlyHintAnnotation(true),
-		mcp.WithIdempotentHintAnnotation(true),
-		mcp.WithOpenWorldHintAnnotation(false),
+		readOnly(false),
 	)
 }
 

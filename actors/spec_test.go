@@ -1,0 +1,96 @@
+package actors
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/metamcp/metamcp/config"
+	"github.com/metamcp/metamcp/templates"
+)
+
+func testResolver(t *testing.T, allowed []string, tmpls ...config.Template) *resolver {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.TempDirectory = t.TempDir()
+	cfg.AllowedCommands = allowed
+	cat, err := templates.NewCatalog(tmpls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &resolver{cfg: &cfg, catalog: cat, self: "/opt/metamcp/bin/metamcp"}
+}
+
+func TestResolveErrors(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "server.py")
+	if err := os.WriteFile(script, []byte("print()"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := testResolver(t, []string{"metamcp", "python3"}, config.Template{Name: "shell", Command: "sh"})
+	cases := []struct {
+		name string
+		req  CreateRequest
+		want error
+		text string
+	}{
+		{"no name", CreateRequest{Template: "basic_calculator"}, ErrBadRequest, "name"},
+		{"neither", CreateRequest{Name: "x"}, ErrBadRequest, "basic_calculator"},
+		{"both", CreateRequest{Name: "x", Template: "basic_calculator", ScriptPath: script}, ErrBadRequest, "not both"},
+		{"unknown template", CreateRequest{Name: "x", Template: "calculator"}, ErrUnknownTemplate, "available templates: api_integration"},
+		{"not allowed", CreateRequest{Name: "x", Template: "shell"}, ErrCommandNotAllowed, "allowed_commands"},
+		{"missing script", CreateRequest{Name: "x", ScriptPath: script + ".nope"}, ErrBadRequest, "not a file"},
+		{"bad type", CreateRequest{Name: "x", ScriptPath: script, ServerType: "ruby"}, ErrBadRequest, "python, node or executable"},
+		{"executable not allowed", CreateRequest{Name: "x", ScriptPath: script, ServerType: "executable"}, ErrCommandNotAllowed, "server.py"},
+		{"timeout", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{TimeoutSeconds: 99999}}, ErrBadRequest, "timeout_seconds"},
+		{"cwd", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Cwd: "/no/such/dir"}}, ErrBadRequest, "cwd"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := r.resolve(c.req)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
+				t.Fatalf("err = %v; want %v mentioning %q", err, c.want, c.text)
+			}
+		})
+	}
+}
+
+func TestResolveBuiltinAndScript(t *testing.T) {
+	r := testResolver(t, []string{"metamcp", "python3"})
+	s, err := r.resolve(CreateRequest{Name: "f", Template: templates.FileHandler, Config: ServerConfig{Args: []string{"--x"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Command != r.self || s.Args[0] != "template" || s.Args[2] != templates.FileHandler || !slices.Contains(s.Args, "--base-dir") {
+		t.Fatalf("builtin spec = %s %v", s.Command, s.Args)
+	}
+	if base := s.Args[slices.Index(s.Args, "--base-dir")+1]; !strings.HasPrefix(base, r.cfg.TempDirectory) || !strings.Contains(base, s.ID) {
+		t.Fatalf("file handler base dir %q is not a per-server dir under the temp directory", base)
+	}
+	script := filepath.Join(t.TempDir(), "srv.py")
+	_ = os.WriteFile(script, nil, 0o600)
+	s, err = r.resolve(CreateRequest{Name: "p", ScriptPath: script})
+	if err != nil {
+		t.Skipf("python3 not on PATH: %v", err)
+	}
+	if filepath.Base(s.Command) != "python3" || s.Args[0] != script || s.Type != "python" {
+		t.Fatalf("script spec = %s %v type %s", s.Command, s.Args, s.Type)
+	}
+}
+
+func TestChildEnvIsMinimal(t *testing.T) {
+	t.Setenv("METAMCP_TEST_SECRET", "hunter2")
+	t.Setenv("MY_TOKEN", "let-through")
+	env := childEnv([]string{"MY_TOKEN"}, map[string]string{"A": "template"}, map[string]string{"A": "call", "B": "call"})
+	joined := strings.Join(env, "\n")
+	if strings.Contains(joined, "hunter2") {
+		t.Fatal("a variable not in the base or the passthrough list leaked into the child")
+	}
+	for _, want := range []string{"MY_TOKEN=let-through", "A=call", "B=call", "PATH=" + os.Getenv("PATH")} {
+		if !slices.Contains(env, want) {
+			t.Errorf("env lacks %q", want)
+		}
+	}
+}
