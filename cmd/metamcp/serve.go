@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/metamcp/metamcp/actors"
@@ -68,6 +70,8 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if closer != nil {
 		defer closer.Close()
 	}
+	// Libraries that log through slog (mcp-go's client transport) go to zerolog too.
+	slog.SetDefault(slog.New(zerolog.NewSlogHandler(log.With().Str("lib", "slog").Logger())))
 	catalog, err := templates.NewCatalog(cfg.Templates)
 	if err != nil {
 		return err

@@ -1,0 +1,54 @@
+# metamcp — see README.md. `make test` is what CI runs (.ci/run).
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := $(CURDIR)/bin/metamcp
+INTEROP  := $(CURDIR)/testdata/interop
+PLATFORMS := darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+.PHONY: all build install test unit cross interop-deps demo bench lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/metamcp
+
+install:
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/metamcp
+
+# Node packages for the interop tests (official MCP SDK, reference servers),
+# pinned in testdata/interop/package-lock.json.
+interop-deps: $(INTEROP)/node_modules/.installed
+
+$(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Everything, with the race detector, against the built binary and real peers.
+test: build interop-deps cross
+	METAMCP_BIN=$(BIN) METAMCP_INTEROP=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+# Only the Go tests (no npm), quick.
+unit:
+	$(GO) test -race -count=1 ./...
+
+# The process layer has a file per platform: make sure each still compiles.
+cross:
+	@for p in $(PLATFORMS); do \
+		echo "cross-compile $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/metamcp || exit 1; \
+	done
+
+demo: build
+	$(BIN) demo
+
+bench: build
+	METAMCP_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null && staticcheck ./... || true
+
+clean:
+	rm -rf bin $(INTEROP)/node_modules
