@@ -13,6 +13,7 @@ const (
 	EventServerStarted     = "server_started"
 	EventServerStartFailed = "server_start_failed"
 	EventServerCrashed     = "server_crashed"
+	EventCrashLoop         = "server_crash_loop"
 	EventServerRestarted   = "server_restarted"
 	EventRestartScheduled  = "restart_scheduled"
 	EventServerStopped     = "server_stopped"

@@ -69,6 +69,7 @@ type serverStats struct {
 	errorsTotal  atomic.Int64
 	lastActivity atomic.Int64 // unix nanoseconds
 	everReady    atomic.Bool  // the child has completed a handshake at least once
+	crashLooped  atomic.Bool  // set by the root when it gives up restarting
 }
 
 func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()) }

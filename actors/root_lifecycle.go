@@ -109,10 +109,11 @@ func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, wh
 
 func (r *rootActor) crashLoop(sup actor.Supervisor, e *entry, reason any) {
 	e.state, e.pid, e.nextRestart = StateCrashLoop, 0, time.Time{}
+	e.stats.crashLooped.Store(true)
 	e.held.failAll(r.deps, r.crashLoopError(e))
 	p := e.tracker.policy
-	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventServerCrashed, ServerID: e.spec.ID,
-		Data: map[string]any{"reason": fmt.Sprint(reason), "state": StateCrashLoop,
+	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventCrashLoop, ServerID: e.spec.ID,
+		Data: map[string]any{"reason": fmt.Sprint(reason), "restarts": e.restarts,
 			"detail": fmt.Sprintf("more than %d failures within %s", p.MaxRestarts, p.Window)}}})
 	r.deps.log.Error().Str("server_id", e.spec.ID).Interface("reason", reason).Msg("server in crash_loop; not restarting")
 	// Resume the failed instance behind a poison pill, so that it answers the

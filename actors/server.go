@@ -39,6 +39,7 @@ type serverActor struct {
 	info    *child.Info
 	queue   waitList     // calls waiting for the handshake
 	waiters []*actor.PID // CreateServer requesters waiting for the first handshake
+	failed  error        // why the first start failed, for a CreateServer still to come
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc // ends every call goroutine's context
 	connCtx context.Context
@@ -144,11 +145,15 @@ func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
 }
 
 func (a *serverActor) awaitReady(ctx actor.Context) {
-	if a.state == StateRunning {
-		ctx.Respond(a.created())
-		return
+	switch {
+	case a.state == StateRunning:
+		respond(ctx, a.created())
+	case a.failed != nil:
+		respond(ctx, a.failed)
+		ctx.Stop(ctx.Self())
+	default:
+		a.waiters = append(a.waiters, ctx.Sender())
 	}
-	a.waiters = append(a.waiters, ctx.Sender())
 }
 
 func (a *serverActor) created() *ServerCreated {
@@ -198,8 +203,14 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 		panic(&crash{reason: "restart failed: " + m.err.Error()})
 	}
 	// The first start failed: the create fails and the server is removed.
+	// The CreateServer the root forwarded may not have arrived yet (a fork
+	// can fail before it does): then the actor stays until it answers it.
 	err := fmt.Errorf("%w: %v", ErrStartFailed, m.err)
 	a.shutdown(err)
+	a.failed = err
+	if len(a.waiters) == 0 {
+		return
+	}
 	for _, w := range a.waiters {
 		ctx.Send(w, err)
 	}

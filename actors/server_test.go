@@ -3,6 +3,8 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,6 +229,9 @@ func TestCrashLoop(t *testing.T) {
 	if r, err := ts.call(t, healthy, "echo", map[string]any{"text": "fine"}); err != nil || resultText(t, r) != "fine" {
 		t.Fatalf("other server during crash loop: %v %v", r, err)
 	}
+	if !hasEvent(ts.events(t, id), EventCrashLoop) {
+		t.Error("no server_crash_loop event")
+	}
 	if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
 		t.Fatalf("stopping a crash_loop server: %v", err)
 	}
@@ -266,4 +271,31 @@ func eventNames(p *EventPage) []string {
 		out = append(out, e.Event)
 	}
 	return out
+}
+
+// A child that cannot even be executed fails its create at once, with the
+// reason, and leaves nothing listed.
+func TestForkFailure(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "notabinary")
+	if err := os.WriteFile(bad, []byte{0, 1, 2, 3}, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) {
+		c.AllowedCommands = append(c.AllowedCommands, "notabinary")
+	}, config.Template{Name: "bad", Command: bad})
+	t0 := time.Now()
+	_, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "bad", Template: "bad"}})
+	if !errors.Is(err, ErrStartFailed) || !strings.Contains(err.Error(), "exec format error") {
+		t.Fatalf("create: %v", err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Fatalf("create took %s: the failure was not answered directly", d)
+	}
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		res, _ := ts.ask(t, &ListServers{})
+		if n := len(res.(*ServerList).Servers); n != 0 {
+			return fmt.Errorf("%d servers listed", n)
+		}
+		return nil
+	})
 }
