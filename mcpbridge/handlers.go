@@ -78,6 +78,9 @@ func (b *Bridge) executeOnServer(ctx context.Context, req mcp.CallToolRequest) (
 	if err != nil {
 		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
 	}
+	if arguments == nil {
+		arguments = json.RawMessage("{}") // some servers reject a missing arguments object
+	}
 	res, err := b.sys.Ask(&actors.CallTool{ServerID: id, Tool: name, Arguments: arguments, Ctx: ctx}, callBound)
 	if err != nil {
 		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
