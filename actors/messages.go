@@ -31,8 +31,8 @@ type CreateRequest struct {
 
 // ServerConfig is create_server's "config" argument.
 type ServerConfig struct {
-	TimeoutSeconds int               `json:"timeout_seconds,omitempty"`
-	MaxMemoryMB    int               `json:"max_memory_mb,omitempty"`
+	TimeoutSeconds *int              `json:"timeout_seconds,omitempty"` // nil: the configured default
+	MaxMemoryMB    *int              `json:"max_memory_mb,omitempty"`   // nil: the configured default
 	Env            map[string]string `json:"env,omitempty"`
 	Args           []string          `json:"args,omitempty"`
 	Cwd            string            `json:"cwd,omitempty"`

@@ -179,7 +179,7 @@ func TestStartFailures(t *testing.T) {
 func TestCallTimeoutCancelsAtChild(t *testing.T) {
 	ts := newTestSystem(t, nil)
 	res, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "t", Template: "fake",
-		Config: ServerConfig{TimeoutSeconds: 1}}})
+		Config: ServerConfig{TimeoutSeconds: ptr(1)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,18 +74,20 @@ func (r *resolver) resolve(req CreateRequest) (Spec, error) {
 
 func (r *resolver) limits(s *Spec, c ServerConfig) error {
 	s.Timeout = r.cfg.DefaultTimeout()
-	if c.TimeoutSeconds != 0 {
-		if c.TimeoutSeconds < 1 || c.TimeoutSeconds > 3600 {
-			return fmt.Errorf("%w: config.timeout_seconds must be between 1 and 3600, got %d", ErrBadRequest, c.TimeoutSeconds)
+	if c.TimeoutSeconds != nil {
+		n := *c.TimeoutSeconds
+		if n < 1 || n > 3600 {
+			return fmt.Errorf("%w: config.timeout_seconds must be between 1 and 3600, got %d", ErrBadRequest, n)
 		}
-		s.Timeout = time.Duration(c.TimeoutSeconds) * time.Second
+		s.Timeout = time.Duration(n) * time.Second
 	}
 	s.MaxMemoryMB = r.cfg.DefaultMaxMemoryMB
-	if c.MaxMemoryMB != 0 {
-		if c.MaxMemoryMB < 16 || c.MaxMemoryMB > 1<<20 {
-			return fmt.Errorf("%w: config.max_memory_mb must be between 16 and 1048576, got %d", ErrBadRequest, c.MaxMemoryMB)
+	if c.MaxMemoryMB != nil {
+		n := *c.MaxMemoryMB
+		if n < 16 || n > 1<<20 {
+			return fmt.Errorf("%w: config.max_memory_mb must be between 16 and 1048576, got %d", ErrBadRequest, n)
 		}
-		s.MaxMemoryMB = c.MaxMemoryMB
+		s.MaxMemoryMB = n
 	}
 	return nil
 }

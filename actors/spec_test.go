@@ -44,7 +44,7 @@ func TestResolveErrors(t *testing.T) {
 		{"missing script", CreateRequest{Name: "x", ScriptPath: script + ".nope"}, ErrBadRequest, "not a file"},
 		{"bad type", CreateRequest{Name: "x", ScriptPath: script, ServerType: "ruby"}, ErrBadRequest, "python, node or executable"},
 		{"executable not allowed", CreateRequest{Name: "x", ScriptPath: script, ServerType: "executable"}, ErrCommandNotAllowed, "server.py"},
-		{"timeout", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{TimeoutSeconds: 99999}}, ErrBadRequest, "timeout_seconds"},
+		{"timeout", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{TimeoutSeconds: ptr(99999)}}, ErrBadRequest, "timeout_seconds"},
 		{"cwd", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Cwd: "/no/such/dir"}}, ErrBadRequest, "cwd"},
 	}
 	for _, c := range cases {
@@ -94,3 +94,5 @@ func TestChildEnvIsMinimal(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
