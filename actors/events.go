@@ -17,6 +17,9 @@ const (
 	EventServerRestarted   = "server_restarted"
 	EventRestartScheduled  = "restart_scheduled"
 	EventServerStopped     = "server_stopped"
+	EventServerExited      = "server_exited"     // ended; its restart policy does not restart it
+	EventRestartRequested  = "restart_requested" // restart_server
+	EventMemoryExceeded    = "memory_limit_exceeded"
 	EventToolExecuted      = "tool_executed"
 	EventToolError         = "tool_error"
 	EventToolTimeout       = "tool_timeout"

@@ -65,6 +65,11 @@ func serveFake() {
 		os.Exit(3)
 		return nil, nil
 	})
+	s.AddTool(mcp.NewTool("exit"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		fmt.Fprintln(os.Stderr, "done: exiting cleanly")
+		os.Exit(0)
+		return nil, nil
+	})
 	s.AddTool(mcp.NewTool("pid"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultText(strconv.Itoa(os.Getpid())), nil
 	})

@@ -48,7 +48,9 @@ func fakeTemplate(t *testing.T, name, mode string, extraEnv map[string]string) c
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{fakeChildEnv: mode}
+	// GORACE: a race-enabled binary (this one, as child and as shim) that
+	// exits with code 0 otherwise sleeps 1 s first.
+	env := map[string]string{fakeChildEnv: mode, "GORACE": "atexit_sleep_ms=0"}
 	for k, v := range extraEnv {
 		env[k] = v
 	}

@@ -14,6 +14,7 @@ const (
 	StateBackoff   = "backoff"
 	StateCrashLoop = "crash_loop"
 	StateStopping  = "stopping"
+	StateStopped   = "stopped" // ended, and its restart policy does not restart it
 
 	stateCrashed = "crashed" // a failed server actor's own state, never listed
 )

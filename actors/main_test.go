@@ -5,9 +5,15 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/metamcp/metamcp/actors/child"
 )
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "shim" { // the test binary is also the process shim
+		child.RunShim(os.Args[2:])
+		return
+	}
 	if mode := os.Getenv(fakeChildEnv); mode != "" {
 		runFakeChild(mode)
 		return

@@ -36,6 +36,19 @@ type ServerConfig struct {
 	Env            map[string]string `json:"env,omitempty"`
 	Args           []string          `json:"args,omitempty"`
 	Cwd            string            `json:"cwd,omitempty"`
+	Restart        *RestartConfig    `json:"restart,omitempty"`
+}
+
+// RestartConfig is create_server's "config.restart": this server's restart
+// policy. Absent fields take the configured defaults (restart_* keys).
+type RestartConfig struct {
+	Policy           string   `json:"policy,omitempty"` // permanent, transient, temporary
+	InitialBackoffMS *int     `json:"initial_backoff_ms,omitempty"`
+	MaxBackoffMS     *int     `json:"max_backoff_ms,omitempty"`
+	BackoffFactor    *float64 `json:"backoff_factor,omitempty"`
+	MaxRestarts      *int     `json:"max_restarts,omitempty"`
+	WindowSeconds    *int     `json:"window_seconds,omitempty"`
+	StableSeconds    *int     `json:"stable_seconds,omitempty"`
 }
 
 // CallTool calls a tool on a server. Reply: *ToolResult. Ctx, when set, is
@@ -56,6 +69,11 @@ type GetCapabilities struct{ ServerID string }
 
 // StopServer stops and removes a server. Reply: *ServerStopped.
 type StopServer struct{ ServerID string }
+
+// RestartServer restarts a server by hand: one in crash_loop or stopped by
+// its policy comes back, a running one is stopped and started again. Its
+// server_id stays. Reply: *ServerCreated, when the new child is ready.
+type RestartServer struct{ ServerID string }
 
 // HealthCheck probes a server with an MCP ping. Reply: *Health.
 type HealthCheck struct{ ServerID string }
@@ -167,6 +185,7 @@ func (CallTool) metamcpMessage()         {}
 func (ListServers) metamcpMessage()      {}
 func (GetCapabilities) metamcpMessage()  {}
 func (StopServer) metamcpMessage()       {}
+func (RestartServer) metamcpMessage()    {}
 func (HealthCheck) metamcpMessage()      {}
 func (AcquirePooled) metamcpMessage()    {}
 func (QueryEvents) metamcpMessage()      {}

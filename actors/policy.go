@@ -4,11 +4,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/metamcp/metamcp/config"
 )
 
 // RestartPolicy says how the root supervisor restarts a failed server.
 // Zero fields mean the documented defaults (see withDefaults).
 type RestartPolicy struct {
+	// Kind is when to restart, as in Erlang/OTP: "permanent" (after any
+	// exit), "transient" (only after an abnormal exit: a non-zero code, a
+	// signal, a failed start) or "temporary" (never). Default permanent.
+	Kind string
 	// MaxRestarts within Window puts the server in crash_loop (default 5 in 60s).
 	MaxRestarts int
 	Window      time.Duration
@@ -21,7 +27,17 @@ type RestartPolicy struct {
 	ResetAfter time.Duration // default 60s
 }
 
+// Restart policy kinds.
+const (
+	Permanent = "permanent"
+	Transient = "transient"
+	Temporary = "temporary"
+)
+
 func (p RestartPolicy) withDefaults() RestartPolicy {
+	if p.Kind == "" {
+		p.Kind = Permanent
+	}
 	if p.MaxRestarts == 0 {
 		p.MaxRestarts = 5
 	}
@@ -44,6 +60,59 @@ func (p RestartPolicy) withDefaults() RestartPolicy {
 		p.ResetAfter = 60 * time.Second
 	}
 	return p
+}
+
+// restarts says whether a server that ended (normally or not) is restarted
+// under this policy.
+func (p RestartPolicy) restarts(abnormal bool) bool {
+	switch p.Kind {
+	case Temporary:
+		return false
+	case Transient:
+		return abnormal
+	}
+	return true
+}
+
+// over lays the non-zero fields of o over p.
+func (p RestartPolicy) over(o RestartPolicy) RestartPolicy {
+	if o.Kind != "" {
+		p.Kind = o.Kind
+	}
+	if o.MaxRestarts != 0 {
+		p.MaxRestarts = o.MaxRestarts
+	}
+	if o.Window != 0 {
+		p.Window = o.Window
+	}
+	if o.Initial != 0 {
+		p.Initial = o.Initial
+	}
+	if o.Max != 0 {
+		p.Max = o.Max
+	}
+	if o.Multiplier != 0 {
+		p.Multiplier = o.Multiplier
+	}
+	if o.Jitter != 0 {
+		p.Jitter = o.Jitter
+	}
+	if o.ResetAfter != 0 {
+		p.ResetAfter = o.ResetAfter
+	}
+	return p
+}
+
+// policyFromConfig is the default policy the configuration sets.
+func policyFromConfig(c *config.Config) RestartPolicy {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	return RestartPolicy{
+		Kind: c.RestartPolicy, MaxRestarts: c.RestartMaxRestarts,
+		Window:  time.Duration(c.RestartWindowSeconds) * time.Second,
+		Initial: ms(c.RestartInitialBackoffMS), Max: ms(c.RestartMaxBackoffMS),
+		Multiplier: float64(c.RestartBackoffFactor),
+		ResetAfter: time.Duration(c.RestartStableSeconds) * time.Second,
+	}
 }
 
 // restartTracker applies a RestartPolicy to one server. It is owned by the

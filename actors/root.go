@@ -49,7 +49,8 @@ type entry struct {
 	tracker     *restartTracker
 	timer       *time.Timer
 	stopWaiters []*actor.PID
-	held        waitList // calls that arrived during a backoff
+	respawn     []*actor.PID // restart_server requesters; non-nil while a restart by hand is under way
+	held        waitList     // calls that arrived during a backoff
 }
 
 var _ actor.SupervisorStrategy = (*rootActor)(nil)
@@ -78,6 +79,8 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		r.capabilities(ctx, m)
 	case *StopServer:
 		r.stop(ctx, m)
+	case *RestartServer:
+		r.restart(ctx, m)
 	case *HealthCheck:
 		r.health(ctx, m)
 	case *statusUpdate:
@@ -118,9 +121,9 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 		respond(ctx, err)
 		return
 	}
-	if max := r.deps.cfg.MaxConcurrentServers; len(r.entries) >= max {
+	if max, live := r.deps.cfg.MaxConcurrentServers, r.live(); live >= max {
 		respond(ctx, fmt.Errorf("%w: %d of %d servers are live; stop one (stop_server) or raise max_concurrent_servers",
-			ErrTooManyServers, len(r.entries), max))
+			ErrTooManyServers, live, max))
 		return
 	}
 	stats := &serverStats{}
@@ -133,7 +136,7 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 		return
 	}
 	e := &entry{spec: spec, actor: pid, stats: stats, state: StateStarting, createdAt: time.Now(),
-		tracker: newRestartTracker(r.deps.policy)}
+		tracker: newRestartTracker(spec.Policy)}
 	r.entries[spec.ID], r.byActor[pid.Id] = e, e
 	r.publish(ctx, EventServerCreated, spec.ID, map[string]any{"name": spec.Name, "template": spec.Template,
 		"type": spec.Type, "command": spec.Command, "pooled": spec.Pooled})
@@ -157,6 +160,8 @@ func (r *rootActor) route(ctx actor.Context, m *CallTool) {
 		respond(ctx, fmt.Errorf("%w: %s", ErrStopping, m.ServerID))
 	case StateCrashLoop:
 		respond(ctx, r.crashLoopError(e))
+	case StateStopped:
+		respond(ctx, r.notRunningError(e))
 	case StateBackoff:
 		e.held.add(r.deps, ctx.Self(), e.spec.ID, waitingCall{msg: m, sender: ctx.Sender()})
 	default:
@@ -182,6 +187,27 @@ func (r *rootActor) crashLoopError(e *entry) error {
 		}
 	}
 	return fmt.Errorf("%w: %s is in crash_loop after %d restarts%s", ErrNotRunning, e.spec.ID, e.restarts, detail)
+}
+
+func (r *rootActor) notRunningError(e *entry) error {
+	detail := ""
+	if e.lastExit != nil {
+		detail = " (" + e.lastExit.String() + ")"
+	}
+	return fmt.Errorf("%w: %s ended%s and its restart policy %q does not restart it; use restart_server to start it again",
+		ErrNotRunning, e.spec.ID, detail, e.spec.Policy.Kind)
+}
+
+// live counts the servers that have or will have a process: all but those
+// left in crash_loop or stopped by their policy. Pooled ones count.
+func (r *rootActor) live() int {
+	n := 0
+	for _, e := range r.entries {
+		if e.state != StateCrashLoop && e.state != StateStopped {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *rootActor) lookup(id string) (*entry, error) {

@@ -21,8 +21,12 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 	}
 	r.cancelRestart(e)
 	e.held.failAll(r.deps, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
-	if e.state == StateCrashLoop { // its actor is already gone
-		r.remove(ctx, e)
+	if e.state == StateCrashLoop || e.state == StateStopped {
+		if _, live := r.byActor[e.actor.Id]; !live { // its actor is gone
+			r.remove(ctx, e)
+			return
+		}
+		e.state = StateStopping // removed when its actor has terminated
 		return
 	}
 	if e.state != StateStopping {
@@ -39,7 +43,11 @@ func (r *rootActor) terminated(ctx actor.Context, m *actor.Terminated) {
 		return
 	}
 	delete(r.byActor, m.Who.Id)
-	if e.state == StateCrashLoop {
+	if e.respawn != nil {
+		r.respawn(ctx, e)
+		return
+	}
+	if e.state == StateCrashLoop || e.state == StateStopped {
 		return // stays listed until stopped or restarted by hand
 	}
 	r.remove(ctx, e)
@@ -85,8 +93,14 @@ func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, wh
 		return
 	}
 	var c *crash
+	abnormal := true
 	if errors.As(asError(reason), &c) && c.exit != nil {
 		e.lastExit = c.exit
+		abnormal = c.exit.Code != 0 || c.exit.Signal != ""
+	}
+	if !e.spec.Policy.restarts(abnormal) {
+		r.ended(sup, e, reason)
+		return
 	}
 	now := time.Now()
 	upFor := time.Duration(0)
@@ -102,9 +116,24 @@ func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, wh
 	e.state, e.pid, e.nextRestart = StateBackoff, 0, now.Add(delay)
 	e.timer = time.AfterFunc(delay, func() { sup.RestartChildren(who) })
 	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventRestartScheduled, ServerID: e.spec.ID,
-		Data: map[string]any{"reason": fmt.Sprint(reason), "delay_ms": delay.Milliseconds(), "restarts": e.restarts}}})
+		Data: map[string]any{"reason": fmt.Sprint(reason), "delay_ms": delay.Milliseconds(), "restarts": e.restarts,
+			"next_restart_at": e.nextRestart.UTC()}}})
 	r.deps.log.Warn().Str("server_id", e.spec.ID).Dur("delay", delay).Int("restarts", e.restarts).
 		Interface("reason", reason).Msg("server failed; restart scheduled")
+}
+
+// ended leaves a server its policy does not restart (temporary, or
+// transient after a clean exit) listed as stopped, with its last exit,
+// until stop_server removes it or restart_server starts it again.
+func (r *rootActor) ended(sup actor.Supervisor, e *entry, reason any) {
+	e.state, e.pid, e.nextRestart = StateStopped, 0, time.Time{}
+	e.held.failAll(r.deps, r.notRunningError(e))
+	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventServerExited, ServerID: e.spec.ID,
+		Data: map[string]any{"reason": fmt.Sprint(reason), "policy": e.spec.Policy.Kind}}})
+	r.deps.log.Warn().Str("server_id", e.spec.ID).Str("policy", e.spec.Policy.Kind).Interface("reason", reason).
+		Msg("server ended; its restart policy does not restart it")
+	r.deps.root.Poison(e.actor)
+	sup.ResumeChildren(e.actor)
 }
 
 func (r *rootActor) crashLoop(sup actor.Supervisor, e *entry, reason any) {
@@ -127,4 +156,62 @@ func asError(v any) error {
 		return err
 	}
 	return fmt.Errorf("%v", v)
+}
+
+// restart handles restart_server. A server whose actor is gone (crash_loop,
+// or stopped by its policy) gets a new one at once; a live one is stopped
+// first and gets its new actor when the old one has terminated. Either way
+// the requester is answered by the new server actor once its child is
+// ready, and the server_id stays.
+func (r *rootActor) restart(ctx actor.Context, m *RestartServer) {
+	e, err := r.lookup(m.ServerID)
+	if err != nil {
+		respond(ctx, err)
+		return
+	}
+	if r.stopping || (e.state == StateStopping && e.respawn == nil) {
+		respond(ctx, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
+		return
+	}
+	if ctx.Sender() != nil {
+		e.respawn = append(e.respawn, ctx.Sender())
+	} else if e.respawn == nil {
+		e.respawn = []*actor.PID{}
+	}
+	r.cancelRestart(e)
+	e.tracker.reset()
+	e.stats.crashLooped.Store(false)
+	if _, live := r.byActor[e.actor.Id]; !live {
+		r.respawn(ctx, e)
+		return
+	}
+	if e.state != StateStopping {
+		e.state = StateStopping
+		e.held.failAll(r.deps, fmt.Errorf("%w: %s is being restarted by request", ErrNotRunning, e.spec.ID))
+		ctx.Poison(e.actor)
+	}
+}
+
+// respawn gives a server a new actor, which answers the restart requests.
+func (r *rootActor) respawn(ctx actor.Context, e *entry) {
+	waiters := e.respawn
+	e.respawn = nil
+	spec, stats, d := e.spec, e.stats, r.deps
+	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newServerActor(spec, stats, d)
+	}), spec.ID)
+	if err != nil {
+		for _, w := range waiters {
+			ctx.Send(w, fmt.Errorf("%w: spawning server actor: %v", ErrStartFailed, err))
+		}
+		e.state = StateCrashLoop
+		return
+	}
+	e.actor, e.state, e.pid = pid, StateStarting, 0
+	r.byActor[pid.Id] = e
+	e.restarts++
+	r.publish(ctx, EventRestartRequested, e.spec.ID, map[string]any{"restarts": e.restarts})
+	for _, w := range waiters {
+		r.deps.root.RequestWithCustomSender(pid, &CreateServer{}, w)
+	}
 }

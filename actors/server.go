@@ -103,7 +103,7 @@ func (a *serverActor) start(ctx actor.Context) {
 	self, root, gen := ctx.Self(), ctx.ActorSystem().Root, a.gen
 	conn, err := child.Start(child.Options{
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
-		Log:    a.log,
+		Log: a.log, Shim: a.deps.shim,
 		OnExit: func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
 		OnNotification: func(method string, _ map[string]any) {
 			if method == "notifications/tools/list_changed" {
@@ -200,6 +200,10 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 	a.publish(ctx, EventServerStartFailed, map[string]any{"error": m.err.Error()})
 	if a.stats.everReady.Load() {
 		a.state = stateCrashed
+		for _, w := range a.waiters { // restart_server requesters
+			ctx.Send(w, fmt.Errorf("%w: %v", ErrStartFailed, m.err))
+		}
+		a.waiters = nil
 		panic(&crash{reason: "restart failed: " + m.err.Error()})
 	}
 	// The first start failed: the create fails and the server is removed.

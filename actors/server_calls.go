@@ -47,7 +47,7 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		t0 := time.Now()
 		raw, err := conn.CallTool(cctx, m.Tool, m.Arguments)
 		cancel()
-		if err != nil && parent.Err() != nil {
+		if err != nil && parent.Err() != nil && !crashed(err) {
 			err = fmt.Errorf("%w: the server was stopped during the call", ErrStopping)
 		}
 		elapsed := time.Since(t0)
@@ -57,6 +57,13 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		a.deps.root.Send(events, &publish{Event: ev})
 		a.deps.reply(sender, reply)
 	}()
+}
+
+// crashed says whether a call failed because the child exited on its own
+// (not because metamcp stopped it).
+func crashed(err error) bool {
+	var exit *child.ExitError
+	return errors.As(err, &exit) && !exit.Exit.Requested
 }
 
 // callContext ends when the server shuts down, the call's deadline passes,

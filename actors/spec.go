@@ -32,11 +32,13 @@ type Spec struct {
 	Timeout     time.Duration
 	MaxMemoryMB int
 	Pooled      bool
+	Policy      RestartPolicy // with defaults applied
 }
 
 // resolver turns create requests into specs. It holds only immutable
 // configuration and is safe for concurrent use.
 type resolver struct {
+	policy  RestartPolicy // the default restart policy
 	cfg     *config.Config
 	catalog *templates.Catalog
 	self    string // path of the metamcp executable (runs built-in templates)
@@ -50,6 +52,9 @@ func (r *resolver) resolve(req CreateRequest) (Spec, error) {
 		return s, fmt.Errorf("%w: name must be 1 to %d characters", ErrBadRequest, maxNameLen)
 	}
 	if err := r.limits(&s, req.Config); err != nil {
+		return s, err
+	}
+	if err := r.restartPolicy(&s, req.Config.Restart); err != nil {
 		return s, err
 	}
 	var err error
@@ -88,6 +93,58 @@ func (r *resolver) limits(s *Spec, c ServerConfig) error {
 			return fmt.Errorf("%w: config.max_memory_mb must be between 16 and 1048576, got %d", ErrBadRequest, n)
 		}
 		s.MaxMemoryMB = n
+	}
+	return nil
+}
+
+func (r *resolver) restartPolicy(s *Spec, c *RestartConfig) error {
+	s.Policy = r.policy.withDefaults()
+	if c == nil {
+		return nil
+	}
+	var o RestartPolicy
+	switch c.Policy {
+	case "", Permanent, Transient, Temporary:
+		o.Kind = c.Policy
+	default:
+		return fmt.Errorf("%w: config.restart.policy must be permanent, transient or temporary, got %q", ErrBadRequest, c.Policy)
+	}
+	ints := []struct {
+		name     string
+		v        *int
+		min, max int
+		unit     time.Duration
+		dst      *time.Duration
+	}{
+		{"initial_backoff_ms", c.InitialBackoffMS, 1, 600000, time.Millisecond, &o.Initial},
+		{"max_backoff_ms", c.MaxBackoffMS, 1, 3600000, time.Millisecond, &o.Max},
+		{"window_seconds", c.WindowSeconds, 1, 86400, time.Second, &o.Window},
+		{"stable_seconds", c.StableSeconds, 1, 86400, time.Second, &o.ResetAfter},
+	}
+	for _, f := range ints {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < f.min || *f.v > f.max {
+			return fmt.Errorf("%w: config.restart.%s must be between %d and %d, got %d", ErrBadRequest, f.name, f.min, f.max, *f.v)
+		}
+		*f.dst = time.Duration(*f.v) * f.unit
+	}
+	if c.MaxRestarts != nil {
+		if *c.MaxRestarts < 1 || *c.MaxRestarts > 1000 {
+			return fmt.Errorf("%w: config.restart.max_restarts must be between 1 and 1000, got %d", ErrBadRequest, *c.MaxRestarts)
+		}
+		o.MaxRestarts = *c.MaxRestarts
+	}
+	if c.BackoffFactor != nil {
+		if *c.BackoffFactor < 1 || *c.BackoffFactor > 10 {
+			return fmt.Errorf("%w: config.restart.backoff_factor must be between 1 and 10, got %g", ErrBadRequest, *c.BackoffFactor)
+		}
+		o.Multiplier = *c.BackoffFactor
+	}
+	s.Policy = s.Policy.over(o)
+	if s.Policy.Max < s.Policy.Initial {
+		return fmt.Errorf("%w: config.restart: max_backoff_ms (%s) is below initial_backoff_ms (%s)", ErrBadRequest, s.Policy.Max, s.Policy.Initial)
 	}
 	return nil
 }

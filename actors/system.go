@@ -19,10 +19,12 @@ type Options struct {
 	Config  *config.Config
 	Catalog *templates.Catalog
 	Log     zerolog.Logger
-	// Executable runs the built-in templates ("metamcp template run NAME").
-	// Default: this process's own executable.
+	// Executable runs the built-in templates ("metamcp template run NAME")
+	// and the process shim ("metamcp shim ..."). Default: this process's
+	// own executable.
 	Executable string
-	// Policy is the restart policy of every server (zero: defaults).
+	// Policy overrides fields of the configured default restart policy
+	// (the restart_* keys); tests use it for short backoffs.
 	Policy RestartPolicy
 	// Now is the pool's clock (default time.Now); tests inject their own.
 	Now func() time.Time
@@ -36,11 +38,11 @@ type deps struct {
 	cfg      *config.Config
 	log      zerolog.Logger
 	resolver *resolver
-	policy   RestartPolicy
 	root     *actor.RootContext
 	events   *actor.PID
 	now      func() time.Time
 	noSweep  bool
+	shim     string // runs each child under "shim" (process_shim on), or ""
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -80,8 +82,12 @@ func Start(o Options) (*System, error) {
 		}),
 		actor.WithDeveloperSupervisionLogging(false), // it prints to stdout
 	)
-	d := &deps{cfg: o.Config, log: o.Log, policy: o.Policy, root: as.Root, now: o.Now, noSweep: o.NoSweep,
-		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable}}
+	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
+	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, now: o.Now, noSweep: o.NoSweep,
+		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}}
+	if o.Config.ProcessShim != "off" {
+		d.shim = o.Executable
+	}
 	root, err := as.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newRootActor(d) }), "root")
 	if err != nil {
 		return nil, fmt.Errorf("spawning root supervisor: %w", err)

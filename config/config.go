@@ -32,6 +32,18 @@ type Config struct {
 	EnvPassthrough        []string `json:"env_passthrough"`
 	HTTPTimeoutSeconds    int      `json:"http_timeout_seconds"`
 	HTTPMaxBodyBytes      int64    `json:"http_max_body_bytes"`
+	AllowedDirectories    []string `json:"allowed_directories"`
+
+	// Supervision: the default restart policy and its backoff and intensity.
+	RestartPolicy           string `json:"restart_policy"`
+	RestartInitialBackoffMS int    `json:"restart_initial_backoff_ms"`
+	RestartMaxBackoffMS     int    `json:"restart_max_backoff_ms"`
+	RestartBackoffFactor    int    `json:"restart_backoff_factor"`
+	RestartMaxRestarts      int    `json:"restart_max_restarts"`
+	RestartWindowSeconds    int    `json:"restart_window_seconds"`
+	RestartStableSeconds    int    `json:"restart_stable_seconds"`
+	MemoryCheckIntervalMS   int    `json:"memory_check_interval_ms"`
+	ProcessShim             string `json:"process_shim"`
 
 	// Templates holds the configured templates from both "templates" and
 	// "mcpServers", sorted by name.

@@ -24,6 +24,17 @@ func Defaults() Config {
 		FileBaseDirectory:     "", // a per-server directory under TempDirectory
 		EnvPassthrough:        []string{},
 		HTTPTimeoutSeconds:    30,
-		HTTPMaxBodyBytes:      5 << 20, // 5 MiB
+		HTTPMaxBodyBytes:      5 << 20,    // 5 MiB
+		AllowedDirectories:    []string{}, // temp_directory only
+
+		RestartPolicy:           "permanent",
+		RestartInitialBackoffMS: 100,
+		RestartMaxBackoffMS:     30000,
+		RestartBackoffFactor:    2,
+		RestartMaxRestarts:      5,
+		RestartWindowSeconds:    60,
+		RestartStableSeconds:    60,
+		MemoryCheckIntervalMS:   1000,
+		ProcessShim:             "on",
 	}
 }

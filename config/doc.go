@@ -50,6 +50,16 @@
 //	temp_directory           $TMPDIR/metamcp  non-empty path                   MCP_TEMP_DIR
 //	file_base_directory      "" (see below)   path                             -
 //	env_passthrough          []               variable names                   -
+//	allowed_directories      [] (see below)   absolute paths                   -
+//	restart_policy           permanent        permanent transient temporary    -
+//	restart_initial_backoff_ms 100            1..600000                        -
+//	restart_max_backoff_ms   30000            1..3600000                       -
+//	restart_backoff_factor   2                1..10                            -
+//	restart_max_restarts     5                1..1000                          -
+//	restart_window_seconds   60               1..86400                         -
+//	restart_stable_seconds   60               1..86400                         -
+//	memory_check_interval_ms 1000             50..60000                        -
+//	process_shim             on               on off                           -
 //
 // The default allowed_commands is python, python3, node, npm, npx, metamcp.
 // Each entry is a plain command name or an absolute path; empty or
@@ -57,6 +67,12 @@
 // temp_directory defaults to filepath.Join(os.TempDir(), "metamcp").
 // file_base_directory "" means a per-server directory under temp_directory.
 // env_passthrough entries match [A-Za-z_][A-Za-z0-9_]*.
+// allowed_directories are where create_server's script_path and cwd may
+// point; temp_directory is always allowed, and [] allows nothing else.
+// The restart_* keys are the default supervision policy (docs/supervision.md);
+// create_server's config.restart overrides them per server. process_shim
+// "on" runs each child under a small metamcp shim on Linux, so that no
+// descendant outlives metamcp; "off" starts children directly.
 //
 // log_level is case-insensitive and normalised to upper case, WARNING to
 // WARN. Relative paths (temp_directory, file_base_directory, log_file and a

@@ -70,7 +70,11 @@ func TestLoadFileValues(t *testing.T) {
 		"log_level": "debug", "log_file": "logs/metamcp.log", "allowed_commands": ["uv", "/usr/bin/python3"],
 		"temp_directory": "/var/tmp/mm", "start_timeout_seconds": 20, "pool_idle_ttl_seconds": 60,
 		"pool_max_per_template": 3, "event_history_size": 500, "file_base_directory": "files",
-		"env_passthrough": ["PATH", "HOME"], "http_timeout_seconds": 5, "http_max_body_bytes": 2048
+		"env_passthrough": ["PATH", "HOME"], "http_timeout_seconds": 5, "http_max_body_bytes": 2048,
+		"allowed_directories": ["/srv/mcp"], "restart_policy": "Transient", "restart_initial_backoff_ms": 50,
+		"restart_max_backoff_ms": 5000, "restart_backoff_factor": 3, "restart_max_restarts": 7,
+		"restart_window_seconds": 30, "restart_stable_seconds": 20, "memory_check_interval_ms": 500,
+		"process_shim": "OFF"
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -83,6 +87,9 @@ func TestLoadFileValues(t *testing.T) {
 		StartTimeoutSeconds: 20, PoolIdleTTLSeconds: 60, PoolMaxPerTemplate: 3, EventHistorySize: 500,
 		FileBaseDirectory: filepath.Join(dir, "files"), EnvPassthrough: []string{"PATH", "HOME"},
 		HTTPTimeoutSeconds: 5, HTTPMaxBodyBytes: 2048, Source: path,
+		AllowedDirectories: []string{"/srv/mcp"}, RestartPolicy: "transient", RestartInitialBackoffMS: 50,
+		RestartMaxBackoffMS: 5000, RestartBackoffFactor: 3, RestartMaxRestarts: 7,
+		RestartWindowSeconds: 30, RestartStableSeconds: 20, MemoryCheckIntervalMS: 500, ProcessShim: "off",
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *cfg, want)

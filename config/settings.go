@@ -57,6 +57,26 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.FileBaseDirectory }},
 	{key: "env_passthrough", entry: checkEnvName,
 		field: func(c *Config) any { return &c.EnvPassthrough }},
+	{key: "allowed_directories", entry: checkAbsPath,
+		field: func(c *Config) any { return &c.AllowedDirectories }},
+	{key: "restart_policy", norm: normRestartPolicy,
+		field: func(c *Config) any { return &c.RestartPolicy }},
+	{key: "restart_initial_backoff_ms", min: 1, max: 600000,
+		field: func(c *Config) any { return &c.RestartInitialBackoffMS }},
+	{key: "restart_max_backoff_ms", min: 1, max: 3600000,
+		field: func(c *Config) any { return &c.RestartMaxBackoffMS }},
+	{key: "restart_backoff_factor", min: 1, max: 10,
+		field: func(c *Config) any { return &c.RestartBackoffFactor }},
+	{key: "restart_max_restarts", min: 1, max: 1000,
+		field: func(c *Config) any { return &c.RestartMaxRestarts }},
+	{key: "restart_window_seconds", min: 1, max: 86400,
+		field: func(c *Config) any { return &c.RestartWindowSeconds }},
+	{key: "restart_stable_seconds", min: 1, max: 86400,
+		field: func(c *Config) any { return &c.RestartStableSeconds }},
+	{key: "memory_check_interval_ms", min: 50, max: 60000,
+		field: func(c *Config) any { return &c.MemoryCheckIntervalMS }},
+	{key: "process_shim", norm: normOnOff,
+		field: func(c *Config) any { return &c.ProcessShim }},
 }
 
 // Keys returns the keys Options.Flags accepts: every file key except
@@ -241,6 +261,36 @@ func resolvePath(p, base string) (string, error) {
 		return "", badValue("cannot make %q absolute: %v", p, err)
 	}
 	return abs, nil
+}
+
+// RestartPolicies are the values of restart_policy (and of create_server's
+// config.restart.policy), as in Erlang/OTP.
+var RestartPolicies = []string{"permanent", "transient", "temporary"}
+
+func normRestartPolicy(s string) (string, error) {
+	p := strings.ToLower(strings.TrimSpace(s))
+	for _, ok := range RestartPolicies {
+		if p == ok {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("must be one of %s, got %q", strings.Join(RestartPolicies, ", "), s)
+}
+
+func normOnOff(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "on", "off":
+		return v, nil
+	}
+	return "", fmt.Errorf(`must be "on" or "off", got %q`, s)
+}
+
+// checkAbsPath accepts an absolute path.
+func checkAbsPath(p string) error {
+	if !filepath.IsAbs(p) {
+		return errors.New("must be an absolute path")
+	}
+	return nil
 }
 
 func normLogLevel(s string) (string, error) {

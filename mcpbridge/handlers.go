@@ -152,6 +152,23 @@ func (b *Bridge) stopServer(_ context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		"message": "Server " + id + " stopped; its process was reaped."}), nil
 }
 
+func (b *Bridge) restartServer(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	id, err := serverIDArg(req)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	// The old process may take the whole stop ladder to go.
+	res, err := b.sys.Ask(&actors.RestartServer{ServerID: id}, b.createTimeout()+2*time.Second)
+	if err != nil {
+		return failure(err, map[string]any{"server_id": id}), nil
+	}
+	sc := res.(*actors.ServerCreated)
+	body := createdBody(sc.Server, sc.Tools, false)
+	body["status"] = "restarted"
+	body["message"] = fmt.Sprintf("Server %s restarted by request; new pid %d, %d tools.", id, sc.Server.PID, len(sc.Tools))
+	return success(body), nil
+}
+
 func (b *Bridge) getOrCreatePooled(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	a, err := parseArgs(req, "template", "use_pooling")
 	if err != nil {

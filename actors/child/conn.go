@@ -30,13 +30,19 @@ type Options struct {
 	// OnNotification receives every notification the child sends. It is
 	// called from the reading goroutine and must not block.
 	OnNotification func(method string, params map[string]any)
+	// Shim, when set, is an executable that understands
+	// "shim --ppid PID -- CMD ARGS..." (metamcp itself). Where the platform
+	// supports it (Linux), the child runs under it so that no descendant
+	// survives metamcp; elsewhere it is ignored.
+	Shim string
 }
 
 // Conn is one running child and the MCP session with it.
 type Conn struct {
 	opts   Options
 	cmd    *exec.Cmd
-	pid    int
+	pid    int          // the process metamcp forked: the group leader
+	real   atomic.Int64 // the child's own pid when a shim runs it; 0 until known
 	tr     *transport.Stdio
 	stdin  *os.File
 	stdout *os.File
@@ -86,18 +92,31 @@ func (c *Conn) spawn() error {
 		closeAll(inR, inW, outR, outW)
 		return err
 	}
-	cmd := exec.Command(c.opts.Command, c.opts.Args...)
-	cmd.Env, cmd.Dir = c.opts.Env, c.opts.Dir
+	cmd, pidR, err := c.command()
+	if err != nil {
+		closeAll(inR, inW, outR, outW, errR, errW)
+		return err
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	prepare(cmd)
 	err = startCmd(cmd)
 	closeAll(inR, outW, errW) // the child's ends: ours are closed either way
+	closeAll(cmd.ExtraFiles...)
 	if err != nil {
 		closeAll(inW, outR, errR)
+		if pidR != nil {
+			pidR.Close()
+		}
 		return fmt.Errorf("starting %s: %w", c.opts.Command, err)
 	}
 	c.cmd, c.pid, c.started = cmd, cmd.Process.Pid, time.Now()
 	c.stdin, c.stdout, c.stderr = inW, outR, errR
+	if pidR != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.readRealPID(pidR)
+		}()
+	}
 	drained := make(chan struct{})
 	c.wg.Add(2)
 	go func() {
@@ -131,8 +150,18 @@ func (c *Conn) wait(drained <-chan struct{}) {
 	}
 }
 
-// PID is the OS process id of the child.
-func (c *Conn) PID() int { return c.pid }
+// PID is the OS process id of the child: the server itself, also when a
+// shim runs it (as soon as the shim has reported it; the shim's pid before).
+func (c *Conn) PID() int {
+	if p := c.real.Load(); p > 0 {
+		return int(p)
+	}
+	return c.pid
+}
+
+// GroupID is the process group of the child and everything it started
+// (the pid of the process metamcp forked).
+func (c *Conn) GroupID() int { return c.pid }
 
 // StartedAt is when the process was forked.
 func (c *Conn) StartedAt() time.Time { return c.started }
@@ -165,7 +194,7 @@ func (c *Conn) Close() error {
 		if !c.waitExit(c.opts.StopGrace) {
 			_ = terminateGroup(c.pid)
 			if !c.waitExit(c.opts.StopGrace) {
-				_ = killGroup(c.pid)
+				c.kill()
 				<-c.exited
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -37,6 +38,18 @@ const shimParentGone = syscall.SIGUSR1
 // the stop ladder before SIGKILL).
 const shimKillNow = syscall.SIGUSR2
 
+// shimSupported says whether Options.Shim is used on this platform.
+const shimSupported = true
+
+// prepareShim makes the shim a process-group leader that the kernel tells
+// (shimParentGone) when the thread that forked it, metamcp's forker, dies.
+func prepareShim(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: shimParentGone}
+}
+
+// shimKill asks the shim to kill its whole tree now.
+func shimKill(pid int) error { return syscall.Kill(pid, shimKillNow) }
+
 // RunShim runs the shim. args are "--ppid", PID, "--", CMD, ARGS...; it
 // never returns.
 func RunShim(args []string) {
@@ -45,17 +58,26 @@ func RunShim(args []string) {
 		os.Stderr.WriteString("metamcp shim: " + err.Error() + "\n")
 		os.Exit(125)
 	}
+	runtime.LockOSThread() // the child's parent-death signal follows this thread
+	report := os.NewFile(3, "pid")
+	syscall.CloseOnExec(3) // the child must not inherit it
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, shimParentGone, shimKillNow, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	if os.Getppid() != ppid { // metamcp died before the parent-death signal was armed
-		os.Exit(killTree(125))
+		os.Exit(125)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// The child stays in the shim's group; if the shim is killed, so is it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		os.Stderr.WriteString("metamcp shim: " + err.Error() + "\n")
 		os.Exit(126)
+	}
+	if report != nil {
+		_, _ = report.WriteString(strconv.Itoa(cmd.Process.Pid) + "\n")
+		report.Close()
 	}
 	done := make(chan *os.ProcessState, 1)
 	go func() {
@@ -86,13 +108,14 @@ func parseShimArgs(args []string) (int, []string, error) {
 	return ppid, args[3:], nil
 }
 
-// killTree kills the shim's process group and every descendant, reaping
-// them, until none is left; it returns code for convenience.
+// killTree kills every other member of the shim's process group and every
+// descendant of the shim (also those that left the group), reaping them,
+// until none is left; it returns code for convenience. The shim is the
+// group's leader, so it cannot simply signal the group: it would die first.
 func killTree(code int) int {
 	self := os.Getpid()
-	_ = syscall.Kill(-self, syscall.SIGKILL) // the group (the shim survives: it is signalled last)
-	for range 50 {
-		pids := descendants(self)
+	for range 100 {
+		pids := treeOf(self)
 		if len(pids) == 0 {
 			break
 		}
@@ -116,42 +139,64 @@ func reapAll() {
 	}
 }
 
-// descendants lists every process whose chain of parents leads to root.
-func descendants(root int) []int {
-	parent := map[int]int{}
+// treeOf lists the live processes, other than root, that are in root's
+// process group or whose chain of parents leads to root. Zombies are left
+// out: they are dead already and reaped by reapAll.
+func treeOf(root int) []int {
+	procs := map[int]procEntry{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || pid == root {
 			continue
 		}
-		if pp, ok := ppidOf(pid); ok {
-			parent[pid] = pp
+		if p, ok := readProcEntry(pid); ok {
+			procs[pid] = p
 		}
 	}
 	var out []int
-	for pid := range parent {
-		for p, hops := parent[pid], 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
-			if p == root {
-				out = append(out, pid)
-				break
-			}
+	for pid, p := range procs {
+		if p.state == 'Z' {
+			continue
+		}
+		if p.pgrp == root || descends(procs, p.ppid, root) {
+			out = append(out, pid)
 		}
 	}
 	return out
 }
 
-func ppidOf(pid int) (int, bool) {
+func descends(procs map[int]procEntry, p, root int) bool {
+	for hops := 0; p > 1 && hops < 64; hops++ {
+		if p == root {
+			return true
+		}
+		p = procs[p].ppid
+	}
+	return false
+}
+
+type procEntry struct {
+	state      byte
+	ppid, pgrp int
+}
+
+// readProcEntry parses state, ppid and pgrp from /proc/PID/stat.
+func readProcEntry(pid int) (procEntry, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, false
+		return procEntry{}, false
 	}
 	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
-	if len(f) < 2 {
-		return 0, false
+	if len(f) < 3 || len(f[0]) == 0 {
+		return procEntry{}, false
 	}
-	pp, err := strconv.Atoi(string(f[1]))
-	return pp, err == nil
+	ppid, err1 := strconv.Atoi(string(f[1]))
+	pgrp, err2 := strconv.Atoi(string(f[2]))
+	if err1 != nil || err2 != nil {
+		return procEntry{}, false
+	}
+	return procEntry{state: f[0][0], ppid: ppid, pgrp: pgrp}, true
 }
 
 // exitLike ends the shim the way the child ended.

@@ -2,7 +2,16 @@
 
 package child
 
-import "os"
+import (
+	"os"
+	"os/exec"
+)
+
+const shimSupported = false
+
+func prepareShim(cmd *exec.Cmd) { prepare(cmd) }
+
+func shimKill(int) error { return nil }
 
 // RunShim is Linux-only for now: elsewhere children are started directly
 // (see proc_*.go), so nothing ever runs "metamcp shim".

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -133,7 +134,7 @@ func TestToolsList(t *testing.T) {
 	}
 	want := []string{"create_server", "execute_on_server", "orchestrate_task", "list_servers",
 		"get_server_capabilities", "stop_server", "stop_all_servers", "get_or_create_pooled_server",
-		"health_check", "health_check_all", "get_event_history"}
+		"health_check", "health_check_all", "get_event_history", "restart_server"}
 	var got []string
 	for _, tool := range res.Tools {
 		got = append(got, tool.Name)
@@ -167,8 +168,8 @@ func TestCreateServerTemplates(t *testing.T) {
 			if pid <= 0 {
 				t.Fatalf("pid %d", pid)
 			}
-			if st, err := readStat(pid); err != nil || st.ppid != s.pid {
-				t.Errorf("pid %d is not a running child of metamcp (pid %d): %+v, %v", pid, s.pid, st, err)
+			if err := s.ownChild(pid); err != nil {
+				t.Error(err)
 			}
 			if tools := jstrs(t, res, "tools"); !sameStrings(tools, builtinTools[name]) {
 				t.Errorf("tools %v, want %v", tools, builtinTools[name])
@@ -794,8 +795,8 @@ func TestCrashAndRestart(t *testing.T) {
 	if err := s.gone(pid); err != nil {
 		t.Errorf("the killed child: %v", err)
 	}
-	if st, err := readStat(newPID); err != nil || st.ppid != s.pid {
-		t.Errorf("new pid %d is not a child of metamcp: %+v, %v", newPID, st, err)
+	if err := s.ownChild(newPID); err != nil {
+		t.Errorf("after the restart: %v", err)
 	}
 	if r := executeOK(t, s, id, "add", map[string]any{"a": 15, "b": 27}); jnum(t, r, "result") != 42 {
 		t.Errorf("add after restart: %s", jsonText(r))
@@ -1036,12 +1037,23 @@ func TestProcessGroupStopped(t *testing.T) {
 	t.Parallel()
 	s := startServe(t, serveOpts{Config: spawnerTemplates()})
 	id, pid := createFrom(t, s, "spawner", "spawner", nil)
-	sleeper := func(leader int) int {
+	// The sleep shares the server's process group (led by the server, or by
+	// its shim): it is the one member that is neither.
+	sleeper := func(server int) int {
 		var pid int
 		checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
-			m := groupMembers(leader)
+			st, err := readStat(server)
+			if err != nil {
+				return err
+			}
+			var m []procStat
+			for _, p := range groupMembers(st.pgrp) {
+				if p.pid != server {
+					m = append(m, p)
+				}
+			}
 			if len(m) != 1 {
-				return fmt.Errorf("process group %d: %+v, want one sleep", leader, m)
+				return fmt.Errorf("process group %d of server %d: %+v, want one sleep", st.pgrp, server, m)
 			}
 			pid = m[0].pid
 			return nil
@@ -1082,13 +1094,47 @@ func TestProcessGroupStopped(t *testing.T) {
 	reapLeftover(second)
 }
 
-// When metamcp itself is killed (SIGKILL: no shutdown), its children die
-// with it: parent-death signalling, not just end of input.
+// When metamcp itself is killed (SIGKILL: no shutdown), nothing it started
+// survives it: not its children, not their children in the same process
+// group, and not grandchildren that left the group (setsid) or were orphaned
+// by a double fork. Twelve servers of five kinds; the whole process table is
+// scanned.
 func TestParentKilled(t *testing.T) {
 	t.Parallel()
-	s := startServe(t, serveOpts{Config: spawnerTemplates()})
-	_, calc := createFrom(t, s, "calc", "basic_calculator", nil)
-	_, lingerer := createFrom(t, s, "lingerer", "lingerer", nil)
+	cfg := spawnerTemplates()
+	cfg["max_concurrent_servers"] = 12
+	tmpls := cfg["templates"].(map[string]any)
+	// detacher: a sleep in its own session, child of the server.
+	tmpls["detacher"] = map[string]any{"command": "sh",
+		"args": []string{"-c", `setsid sleep 302 & exec "$0" template run basic_calculator`, metamcpBin}}
+	// escaper: a sleep in its own session whose parent exits at once.
+	tmpls["escaper"] = map[string]any{"command": "sh",
+		"args": []string{"-c", `(setsid sleep 301 &); exec "$0" template run basic_calculator`, metamcpBin}}
+	s := startServe(t, serveOpts{Config: cfg})
+	kinds := []string{"basic_calculator", "spawner", "lingerer", "detacher", "escaper"}
+	for i := range 12 {
+		kind := kinds[i%len(kinds)]
+		createFrom(t, s, fmt.Sprintf("%s-%d", kind, i), kind, nil)
+	}
+	var before []procStat
+	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+		before = s.descendants()
+		sleeps, escaped := 0, 0
+		for _, st := range before {
+			if cmdline(st.pid) == "sleep" {
+				sleeps++
+				if leader, err := readStat(st.pgrp); err != nil || leader.ppid != s.pid {
+					escaped++ // not in a group metamcp forked
+				}
+			}
+		}
+		// 3 spawners, 2 detachers and 2 escapers have a sleep by now (the
+		// lingerers' sleeps start only when their calculators end).
+		if sleeps < 7 || escaped < 4 {
+			return fmt.Errorf("%d sleeps, %d outside the servers' groups; want 7 and 4", sleeps, escaped)
+		}
+		return nil
+	})
 	s.trackChildren()
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -1096,29 +1142,40 @@ func TestParentKilled(t *testing.T) {
 	if _, err := s.waitExit(2 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	killed := time.Now()
 	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
-		for _, pid := range []int{calc, lingerer} {
-			if !dead(pid) {
-				return fmt.Errorf("child %d outlived metamcp", pid)
-			}
-		}
-		for _, st := range groupMembers(lingerer) {
-			if st.state != "Z" {
-				return fmt.Errorf("pid %d (state %s) of child group %d outlived metamcp", st.pid, st.state, lingerer)
+		for _, st := range before {
+			if now, err := readStat(st.pid); err == nil && now.start == st.start && now.state != "Z" {
+				return fmt.Errorf("pid %d (%s, state %s, parent %d, group %d) outlived metamcp",
+					st.pid, cmdline(st.pid), now.state, now.ppid, now.pgrp)
 			}
 		}
 		return nil
 	})
-	// metamcp had no chance to reap them: they are the subreaper's (this
-	// test's) zombies now, which the harness's leak check must notice.
-	if st, err := readStat(calc); err == nil && st.state == "Z" {
-		if err := s.gone(calc); err == nil || !strings.Contains(err.Error(), "zombie") {
-			t.Errorf("the leak check does not see the unreaped child %d: %v", calc, err)
+	t.Logf("%d descendants of metamcp, all dead %s after its SIGKILL", len(before), time.Since(killed).Round(time.Millisecond))
+	// metamcp had no chance to reap its own children: they are the
+	// subreaper's (this test's) zombies now, which the leak check must see.
+	for _, st := range before {
+		if now, err := readStat(st.pid); err == nil && now.state == "Z" && now.ppid == os.Getpid() {
+			if err := s.gone(st.pid); err == nil || !strings.Contains(err.Error(), "zombie") {
+				t.Errorf("the leak check does not see the unreaped process %d: %v", st.pid, err)
+			}
+			break
 		}
 	}
-	for _, pid := range []int{calc, lingerer} {
-		reapLeftover(pid)
+	for _, st := range before {
+		reapLeftover(st.pid)
 	}
+}
+
+// cmdline is the base name of a process's program, or "".
+func cmdline(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	arg0, _, _ := strings.Cut(string(b), "\x00")
+	return filepath.Base(arg0)
 }
 
 // A call made while a server restarts after a crash waits for the new child.
@@ -1196,9 +1253,22 @@ func TestCrashLoop(t *testing.T) {
 		}
 		return nil
 	})
+	// restart_server brings it back by hand, under the same id.
+	mustFail(t, s, "restart_server", map[string]any{"server_id": "srv_nope"}, "unknown server")
+	back := mustOK(t, s, "restart_server", map[string]any{"server_id": id})
+	if back["status"] != "restarted" || back["server_id"] != id || jnum(t, back, "pid") <= 0 {
+		t.Fatalf("restart_server: %s", jsonText(back))
+	}
+	s.track(int(jnum(t, back, "pid")))
+	if r := executeOK(t, s, id, "add", map[string]any{"a": 15, "b": 27}); jnum(t, r, "result") != 42 {
+		t.Errorf("add after restart_server: %s", jsonText(r))
+	}
+	if row := jobj(t, mustOK(t, s, "list_servers", nil), "servers", 0); row["status"] != "running" || jnum(t, row, "restarts") != 6 {
+		t.Errorf("after restart_server: %s", jsonText(row))
+	}
 	mustOK(t, s, "stop_server", map[string]any{"server_id": id})
 	if list := mustOK(t, s, "list_servers", nil); jnum(t, list, "total") != 0 {
-		t.Errorf("list_servers after stopping the crash_loop server: %s", jsonText(list))
+		t.Errorf("list_servers after stopping the server: %s", jsonText(list))
 	}
 }
 

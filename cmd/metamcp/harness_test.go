@@ -119,7 +119,7 @@ type mcpServe struct {
 	waitErr error
 
 	mu    sync.Mutex
-	procs map[int]uint64 // child processes seen: pid → start time (clock ticks after boot)
+	procs map[int]tracked // descendants seen, by pid
 }
 
 // startServe writes a config file, starts `metamcp serve --config FILE` and
@@ -155,7 +155,7 @@ func startServe(t *testing.T, opts serveOpts) *mcpServe {
 		t.Fatal(err)
 	}
 	s := &mcpServe{t: t, dir: dir, stdin: inW, out: newTeeReader(outR), stderr: &lockedBuffer{},
-		exited: make(chan struct{}), procs: map[int]uint64{}}
+		exited: make(chan struct{}), procs: map[int]tracked{}}
 	s.cmd = exec.Command(metamcpBin, "serve", "--config", file)
 	s.cmd.Dir = dir
 	s.cmd.Env = serveEnv()
@@ -274,17 +274,59 @@ func (s *mcpServe) track(pid int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.procs[pid]; !ok {
-		s.procs[pid] = st.start
+		s.procs[pid] = tracked{start: st.start, pgrp: st.pgrp}
 	}
 }
 
-// trackChildren records every process whose parent is metamcp, whether or
-// not a tool result mentioned it.
-func (s *mcpServe) trackChildren() {
-	for _, st := range allProcs() {
-		if st.ppid == s.pid {
-			s.track(st.pid)
+// tracked is a descendant of metamcp the harness has seen: its start time
+// (clock ticks after boot, to tell a reused pid) and process group.
+type tracked struct {
+	start uint64
+	pgrp  int
+}
+
+// descendants lists every live process whose chain of parents leads to
+// metamcp: shims, servers and what they started.
+func (s *mcpServe) descendants() []procStat {
+	procs := allProcs()
+	parent := make(map[int]int, len(procs))
+	for _, st := range procs {
+		parent[st.pid] = st.ppid
+	}
+	var out []procStat
+	for _, st := range procs {
+		for p, hops := st.ppid, 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
+			if p == s.pid {
+				out = append(out, st)
+				break
+			}
 		}
+	}
+	return out
+}
+
+// ownChild says whether pid is a server metamcp runs: its child, or the
+// child of the process shim metamcp forked for it (which leads its group).
+func (s *mcpServe) ownChild(pid int) error {
+	st, err := readStat(pid)
+	if err != nil {
+		return err
+	}
+	if st.ppid == s.pid {
+		return nil
+	}
+	shim, err := readStat(st.ppid)
+	if err == nil && shim.ppid == s.pid && shim.pgrp == shim.pid && st.pgrp == shim.pid {
+		return nil
+	}
+	return fmt.Errorf("pid %d (parent %d, group %d) is not a server of metamcp (pid %d)", pid, st.ppid, st.pgrp, s.pid)
+}
+
+// trackChildren records every descendant of metamcp, whether or not a tool
+// result mentioned it.
+func (s *mcpServe) trackChildren() {
+	for _, st := range s.descendants() {
+		s.track(st.pid)
 	}
 }
 
@@ -310,13 +352,13 @@ func (s *mcpServe) trackPIDs(v any) {
 // may have been reused by another), else what is left of it.
 func (s *mcpServe) gone(pid int) error {
 	s.mu.Lock()
-	start, tracked := s.procs[pid]
+	seen, tracked := s.procs[pid]
 	s.mu.Unlock()
 	st, err := readStat(pid)
 	if err != nil {
 		return nil
 	}
-	if tracked && st.start != start {
+	if tracked && st.start != seen.start {
 		return nil // a new process with the same pid
 	}
 	what := "still running"
@@ -326,15 +368,15 @@ func (s *mcpServe) gone(pid int) error {
 	return fmt.Errorf("child pid %d is %s (state %s, parent %d)", pid, what, st.state, st.ppid)
 }
 
-// checkNoLeftovers runs after metamcp exited: every child seen must be gone,
-// and so must every process in a child's process group.
+// checkNoLeftovers runs after metamcp exited: every descendant seen must be
+// gone, and so must every process in a process group one of them was in.
 func (s *mcpServe) checkNoLeftovers() {
 	s.mu.Lock()
 	pids := make([]int, 0, len(s.procs))
 	groups := map[int]bool{}
-	for pid := range s.procs {
+	for pid, seen := range s.procs {
 		pids = append(pids, pid)
-		groups[pid] = true // children lead their own process groups
+		groups[seen.pgrp] = true
 	}
 	s.mu.Unlock()
 	sort.Ints(pids)

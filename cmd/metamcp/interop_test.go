@@ -43,7 +43,7 @@ import (
 var interopTools = []string{
 	"create_server", "execute_on_server", "get_event_history", "get_or_create_pooled_server",
 	"get_server_capabilities", "health_check", "health_check_all", "list_servers",
-	"orchestrate_task", "stop_all_servers", "stop_server",
+	"orchestrate_task", "restart_server", "stop_all_servers", "stop_server",
 }
 
 const (

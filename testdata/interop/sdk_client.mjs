@@ -23,6 +23,7 @@ const EXPECTED_TOOLS = [
   "health_check_all",
   "list_servers",
   "orchestrate_task",
+  "restart_server",
   "stop_all_servers",
   "stop_server",
 ];

@@ -1,0 +1,212 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/metamcp/metamcp/config"
+)
+
+// createWith creates a "fake" server with the given restart config.
+func (ts *testSystem) createWith(t *testing.T, rc *RestartConfig) string {
+	t.Helper()
+	res, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "fake", Template: "fake",
+		Config: ServerConfig{Restart: rc}}})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return res.(*ServerCreated).Server.ServerID
+}
+
+// waitState waits until the server is in state with at least restarts.
+func (ts *testSystem) waitState(t *testing.T, id, state string, restarts ...int) ServerInfo {
+	t.Helper()
+	min := 0
+	if len(restarts) > 0 {
+		min = restarts[0]
+	}
+	var s ServerInfo
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if s = ts.server(t, id); s.Status != state || s.Restarts < min {
+			return fmt.Errorf("%s is %s after %d restarts, want %s after %d", id, s.Status, s.Restarts, state, min)
+		}
+		return nil
+	})
+	return s
+}
+
+// endBy makes the child end: "exit" cleanly (code 0), "crash" with code 3.
+func (ts *testSystem) endBy(t *testing.T, id, tool string) {
+	t.Helper()
+	if _, err := ts.call(t, id, tool, nil); !errors.Is(err, ErrCrashed) {
+		t.Fatalf("%s: %v, want ErrCrashed", tool, err)
+	}
+}
+
+func TestRestartPolicies(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, nil)
+	cases := []struct {
+		policy, end string
+		restarted   bool
+	}{
+		{Permanent, "exit", true},
+		{Permanent, "crash", true},
+		{Transient, "exit", false},
+		{Transient, "crash", true},
+		{Temporary, "exit", false},
+		{Temporary, "crash", false},
+	}
+	for _, c := range cases {
+		id := ts.createWith(t, &RestartConfig{Policy: c.policy})
+		ts.endBy(t, id, c.end)
+		if c.restarted {
+			s := ts.waitState(t, id, StateRunning, 1)
+			if s.Restarts != 1 {
+				t.Errorf("%s after %s: restarts %d, want 1", c.policy, c.end, s.Restarts)
+			}
+			continue
+		}
+		s := ts.waitState(t, id, StateStopped)
+		if s.LastExit == nil || s.PID != 0 || s.Restarts != 0 {
+			t.Errorf("%s after %s: %+v, want stopped with its last exit, no pid, no restart", c.policy, c.end, s)
+		}
+		_, err := ts.call(t, id, "echo", map[string]any{"text": "x"})
+		if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "restart_server") {
+			t.Errorf("call to a stopped %s server: %v", c.policy, err)
+		}
+		// It stays stopped: no restart comes later.
+		time.Sleep(100 * time.Millisecond)
+		if s := ts.server(t, id); s.Status != StateStopped {
+			t.Errorf("%s after %s: %s later, want still stopped", c.policy, c.end, s.Status)
+		}
+		if !hasEvent(ts.events(t, id), EventServerExited) {
+			t.Errorf("%s after %s: no %s event", c.policy, c.end, EventServerExited)
+		}
+	}
+}
+
+// The configured default policy applies when create_server names none.
+func TestRestartPolicyFromConfig(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.RestartPolicy = Temporary })
+	id := ts.createWith(t, nil)
+	ts.endBy(t, id, "crash")
+	ts.waitState(t, id, StateStopped)
+	// An explicit policy overrides it.
+	id2 := ts.createWith(t, &RestartConfig{Policy: Permanent})
+	ts.endBy(t, id2, "crash")
+	ts.waitState(t, id2, StateRunning, 1)
+}
+
+func TestRestartServerFromCrashLoop(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, nil)
+	two := 2
+	id := ts.createWith(t, &RestartConfig{MaxRestarts: &two})
+	for i := range 3 {
+		ts.waitState(t, id, StateRunning, i)
+		ts.endBy(t, id, "crash")
+	}
+	ts.waitState(t, id, StateCrashLoop)
+	res, err := ts.ask(t, &RestartServer{ServerID: id})
+	if err != nil {
+		t.Fatalf("restart_server: %v", err)
+	}
+	c := res.(*ServerCreated)
+	if c.Server.ServerID != id || c.Server.PID == 0 || len(c.Tools) == 0 {
+		t.Fatalf("restart_server answered %+v", c)
+	}
+	s := ts.waitState(t, id, StateRunning, 3)
+	if s.Restarts != 3 {
+		t.Errorf("restarts %d, want 3 (two by policy, one by hand)", s.Restarts)
+	}
+	if r, err := ts.call(t, id, "echo", map[string]any{"text": "back"}); err != nil || resultText(t, r) != "back" {
+		t.Fatalf("call after restart_server: %v", err)
+	}
+	// The intensity count starts afresh: one more crash restarts it.
+	ts.endBy(t, id, "crash")
+	ts.waitState(t, id, StateRunning, 4)
+	if !hasEvent(ts.events(t, id), EventRestartRequested) {
+		t.Errorf("no %s event", EventRestartRequested)
+	}
+}
+
+func TestRestartServerRunningAndStopped(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, nil)
+	id := ts.createWith(t, nil)
+	pid1 := ts.server(t, id).PID
+	res, err := ts.ask(t, &RestartServer{ServerID: id})
+	if err != nil {
+		t.Fatalf("restart_server of a running server: %v", err)
+	}
+	if pid2 := res.(*ServerCreated).Server.PID; pid2 == pid1 || pid2 == 0 {
+		t.Fatalf("pid %d after restart, was %d", pid2, pid1)
+	}
+	if !processGone(pid1) {
+		t.Errorf("old child %d still there", pid1)
+	}
+	tmp := ts.createWith(t, &RestartConfig{Policy: Temporary})
+	ts.endBy(t, tmp, "exit")
+	ts.waitState(t, tmp, StateStopped)
+	if _, err := ts.ask(t, &RestartServer{ServerID: tmp}); err != nil {
+		t.Fatalf("restart_server of a stopped temporary server: %v", err)
+	}
+	ts.waitState(t, tmp, StateRunning)
+	if _, err := ts.ask(t, &RestartServer{ServerID: "srv_nope"}); !errors.Is(err, ErrUnknownServer) {
+		t.Errorf("unknown server: %v", err)
+	}
+	// stop_server removes a stopped server too.
+	ts.endBy(t, tmp, "exit")
+	ts.waitState(t, tmp, StateStopped)
+	if _, err := ts.ask(t, &StopServer{ServerID: tmp}); err != nil {
+		t.Fatalf("stop_server of a stopped server: %v", err)
+	}
+}
+
+// Servers that have no process (crash_loop, stopped) do not count towards
+// max_concurrent_servers.
+func TestMaxServersCountsLiveOnly(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.MaxConcurrentServers = 1 })
+	id := ts.createWith(t, &RestartConfig{Policy: Temporary})
+	if _, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "x", Template: "fake"}}); !errors.Is(err, ErrTooManyServers) {
+		t.Fatalf("second server: %v, want ErrTooManyServers", err)
+	}
+	ts.endBy(t, id, "exit")
+	ts.waitState(t, id, StateStopped)
+	ts.createWith(t, nil)
+}
+
+func TestRestartConfigValidation(t *testing.T) {
+	t.Parallel()
+	r := &resolver{cfg: ptr(config.Defaults()), policy: RestartPolicy{}}
+	zero, big, f := 0, 5000000, 0.5
+	for _, c := range []struct {
+		rc   RestartConfig
+		want string
+	}{
+		{RestartConfig{Policy: "sometimes"}, "policy"},
+		{RestartConfig{InitialBackoffMS: &zero}, "initial_backoff_ms"},
+		{RestartConfig{MaxBackoffMS: &big}, "max_backoff_ms"},
+		{RestartConfig{BackoffFactor: &f}, "backoff_factor"},
+		{RestartConfig{MaxRestarts: &zero}, "max_restarts"},
+		{RestartConfig{WindowSeconds: &zero}, "window_seconds"},
+	} {
+		var s Spec
+		err := r.restartPolicy(&s, &c.rc)
+		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want ErrBadRequest naming %s", c.rc, err, c.want)
+		}
+	}
+	var s Spec
+	ten := 10
+	if err := r.restartPolicy(&s, &RestartConfig{Policy: Transient, MaxRestarts: &ten}); err != nil ||
+		s.Policy.Kind != Transient || s.Policy.MaxRestarts != 10 || s.Policy.Initial != 100*time.Millisecond {
+		t.Errorf("valid: %v %+v", err, s.Policy)
+	}
+}
