@@ -13,6 +13,7 @@ var (
 	ErrUnknownTemplate   = errors.New("unknown template")
 	ErrTooManyServers    = errors.New("max_concurrent_servers reached")
 	ErrCommandNotAllowed = errors.New("command not in allowed_commands")
+	ErrPathNotAllowed    = errors.New("path outside allowed_directories")
 	ErrBadRequest        = errors.New("bad request")
 	ErrStartFailed       = errors.New("server failed to start")
 	ErrStopping          = errors.New("server is stopping")

@@ -20,6 +20,7 @@ const (
 	EventServerExited      = "server_exited"     // ended; its restart policy does not restart it
 	EventRestartRequested  = "restart_requested" // restart_server
 	EventMemoryExceeded    = "memory_limit_exceeded"
+	EventOrphansSwept      = "orphans_swept" // processes of an earlier run, killed at start-up
 	EventToolExecuted      = "tool_executed"
 	EventToolError         = "tool_error"
 	EventToolTimeout       = "tool_timeout"

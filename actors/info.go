@@ -17,6 +17,7 @@ const (
 	StateStopped   = "stopped" // ended, and its restart policy does not restart it
 
 	stateCrashed = "crashed" // a failed server actor's own state, never listed
+	stateFailed  = "failed"  // the first start failed: the server is unlisted at once
 )
 
 // ServerInfo is one row of list_servers.
@@ -50,6 +51,9 @@ type Health struct {
 	Restarts      int       `json:"restarts"`
 	PingMS        *float64  `json:"ping_ms"`
 	RSSMB         *float64  `json:"rss_mb"`
+	GroupRSSMB    *float64  `json:"group_rss_mb,omitempty"` // the server and what it started, at the last scan
+	CPUPercent    *float64  `json:"cpu_percent,omitempty"`  // of one core, between the last two scans
+	Processes     int       `json:"processes,omitempty"`    // in the server's process group, at the last scan
 	InFlight      int64     `json:"in_flight"`
 	CallsTotal    int64     `json:"calls_total"`
 	ErrorsTotal   int64     `json:"errors_total"`

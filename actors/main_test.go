@@ -14,6 +14,10 @@ func TestMain(m *testing.M) {
 		child.RunShim(os.Args[2:])
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "guard" { // and the guardian
+		child.RunGuardian(os.Args[2:])
+		return
+	}
 	if mode := os.Getenv(fakeChildEnv); mode != "" {
 		runFakeChild(mode)
 		return

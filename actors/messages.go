@@ -144,6 +144,8 @@ type (
 		ID    string
 		State string
 		PID   int
+		Group int    // process group of the child (its shim's pid, with a shim)
+		Gen   uint64 // the server actor's connection
 		Since time.Time
 		Info  *child.Info
 	}
@@ -175,6 +177,16 @@ type (
 		gen   uint64
 		tools []child.Tool
 	}
+	// sample asks the monitor actor for a scan of the process table.
+	sample struct{}
+	// usageReport carries a scan to the root.
+	usageReport struct{ usage child.Usage }
+	// overLimit tells a server actor its child's group uses more memory
+	// than max_memory_mb: it kills the child.
+	overLimit struct {
+		gen        uint64
+		rss, limit int64
+	}
 	// expireWaiting asks an actor to fail the calls whose deadline passed
 	// while they waited for a server to be ready.
 	expireWaiting struct{ ID string }
@@ -201,3 +213,6 @@ func (poolSweep) metamcpMessage()        {}
 func (toolsChanged) metamcpMessage()     {}
 func (toolsListed) metamcpMessage()      {}
 func (expireWaiting) metamcpMessage()    {}
+func (sample) metamcpMessage()           {}
+func (usageReport) metamcpMessage()      {}
+func (overLimit) metamcpMessage()        {}

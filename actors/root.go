@@ -31,6 +31,7 @@ type rootActor struct {
 	byActor  map[string]*entry // by actor id
 	events   *actor.PID
 	pool     *actor.PID
+	monitor  *actor.PID
 	stopping bool
 }
 
@@ -40,6 +41,9 @@ type entry struct {
 	stats       *serverStats
 	state       string
 	pid         int
+	group       int    // process group of the child
+	gen         uint64 // the server actor's current connection
+	usage       groupUsage
 	createdAt   time.Time
 	startedAt   time.Time
 	info        *child.Info
@@ -85,6 +89,8 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		r.health(ctx, m)
 	case *statusUpdate:
 		r.update(m)
+	case *usageReport:
+		r.usage(ctx, m)
 	case *actor.Terminated:
 		r.terminated(ctx, m)
 	case *actor.Stopping:
@@ -106,6 +112,13 @@ func (r *rootActor) spawnFixed(ctx actor.Context) {
 	r.pool, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newPoolActor(r.deps, self)
 	}), "pool")
+	every := time.Duration(r.deps.cfg.MemoryCheckIntervalMS) * time.Millisecond
+	if every <= 0 {
+		every = time.Second
+	}
+	r.monitor, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+		return newMonitorActor(every)
+	}), "monitor")
 }
 
 func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
@@ -115,7 +128,7 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 	}
 	spec, err := r.deps.resolver.resolve(m.Request)
 	if err != nil {
-		if errors.Is(err, ErrCommandNotAllowed) {
+		if errors.Is(err, ErrCommandNotAllowed) || errors.Is(err, ErrPathNotAllowed) {
 			r.publish(ctx, EventSecurityViolation, "", map[string]any{"error": err.Error(), "name": m.Request.Name})
 		}
 		respond(ctx, err)
@@ -271,7 +284,14 @@ func (r *rootActor) update(m *statusUpdate) {
 	if !ok || e.state == StateStopping {
 		return
 	}
-	e.state, e.pid = m.State, m.PID
+	if m.State == stateFailed { // its create failed: gone from the list now, removed when terminated
+		delete(r.entries, m.ID)
+		return
+	}
+	if m.Gen != e.gen { // a new child: its usage starts afresh
+		e.usage = groupUsage{}
+	}
+	e.state, e.pid, e.group, e.gen = m.State, m.PID, m.Group, m.Gen
 	if m.Info != nil {
 		e.info = m.Info
 	}

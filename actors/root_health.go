@@ -48,6 +48,11 @@ func (r *rootActor) healthFromEntry(e *entry) *Health {
 	if e.state == StateRunning {
 		h.UptimeSeconds = time.Since(e.startedAt).Seconds()
 		h.IdleSeconds = time.Since(s.lastActive()).Seconds()
+		if u := e.usage; u.sampled {
+			mb := float64(u.rss) / (1 << 20)
+			cpu := u.cpuPercent
+			h.GroupRSSMB, h.CPUPercent, h.Processes = &mb, &cpu, u.procs
+		}
 	}
 	return h
 }

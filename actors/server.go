@@ -33,16 +33,17 @@ type serverActor struct {
 	deps  *deps
 	log   zerolog.Logger
 
-	conn    *child.Conn
-	gen     uint64
-	state   string
-	info    *child.Info
-	queue   waitList     // calls waiting for the handshake
-	waiters []*actor.PID // CreateServer requesters waiting for the first handshake
-	failed  error        // why the first start failed, for a CreateServer still to come
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc // ends every call goroutine's context
-	connCtx context.Context
+	conn      *child.Conn
+	gen       uint64
+	state     string
+	info      *child.Info
+	queue     waitList     // calls waiting for the handshake
+	waiters   []*actor.PID // CreateServer requesters waiting for the first handshake
+	failed    error        // why the first start failed, for a CreateServer still to come
+	killedFor string       // why metamcp killed the current child (memory limit), or ""
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc // ends every call goroutine's context
+	connCtx   context.Context
 }
 
 // gens numbers connections across restarts, so that messages about an old
@@ -80,13 +81,15 @@ func (a *serverActor) Receive(ctx actor.Context) {
 		a.call(ctx, m)
 	case *probe:
 		a.probe(ctx)
+	case *overLimit:
+		a.overLimit(ctx, m)
 	case *toolsChanged:
 		a.refreshTools(ctx, m)
 	case *toolsListed:
 		a.toolsListed(ctx, m)
 	case *expireWaiting:
 		a.queue.expire(a.deps, ctx.Self(), a.spec.ID, func() error {
-			return fmt.Errorf("%w: the server did not finish starting before the call's deadline", ErrCallTimeout)
+			return a.notReadyError()
 		})
 	case *actor.Restarting:
 		a.shutdown(fmt.Errorf("%w: it is restarting", ErrNotRunning))
@@ -103,7 +106,7 @@ func (a *serverActor) start(ctx actor.Context) {
 	self, root, gen := ctx.Self(), ctx.ActorSystem().Root, a.gen
 	conn, err := child.Start(child.Options{
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
-		Log: a.log, Shim: a.deps.shim,
+		Log: a.log, Shim: a.deps.shim, Owner: a.deps.owner,
 		OnExit: func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
 		OnNotification: func(method string, _ map[string]any) {
 			if method == "notifications/tools/list_changed" {
@@ -137,11 +140,35 @@ func (a *serverActor) start(ctx actor.Context) {
 
 // tell keeps the root's view of this server current.
 func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
-	pid := 0
+	pid, group := 0, 0
 	if a.conn != nil {
-		pid = a.conn.PID()
+		pid, group = a.conn.PID(), a.conn.GroupID()
 	}
-	ctx.Send(ctx.Parent(), &statusUpdate{ID: a.spec.ID, State: state, PID: pid, Since: time.Now(), Info: info})
+	ctx.Send(ctx.Parent(), &statusUpdate{ID: a.spec.ID, State: state, PID: pid, Group: group, Gen: a.gen,
+		Since: time.Now(), Info: info})
+}
+
+// notReadyError fails a call that waited for a start past its deadline.
+func (a *serverActor) notReadyError() error {
+	if a.stats.everReady.Load() {
+		return fmt.Errorf("%w: %s is restarting after a crash; the new process was not ready before the call's deadline",
+			ErrCallTimeout, a.spec.ID)
+	}
+	return fmt.Errorf("%w: %s did not finish starting before the call's deadline", ErrCallTimeout, a.spec.ID)
+}
+
+// overLimit kills a child whose process group uses more memory than its
+// max_memory_mb; the exit then goes to the supervisor like any crash.
+func (a *serverActor) overLimit(ctx actor.Context, m *overLimit) {
+	if m.gen != a.gen || a.state != StateRunning || a.killedFor != "" {
+		return
+	}
+	a.killedFor = fmt.Sprintf("memory limit exceeded: %d MB resident, max_memory_mb %d",
+		m.rss>>20, m.limit>>20)
+	a.log.Warn().Int64("rss_mb", m.rss>>20).Int64("limit_mb", m.limit>>20).Msg("killing child over its memory limit")
+	a.publish(ctx, EventMemoryExceeded, map[string]any{"rss_mb": m.rss >> 20, "max_memory_mb": m.limit >> 20,
+		"pid": a.conn.PID()})
+	a.conn.Kill()
 }
 
 func (a *serverActor) awaitReady(ctx actor.Context) {
@@ -149,6 +176,7 @@ func (a *serverActor) awaitReady(ctx actor.Context) {
 	case a.state == StateRunning:
 		respond(ctx, a.created())
 	case a.failed != nil:
+		a.tell(ctx, stateFailed, nil) // unlisted before the requester hears
 		respond(ctx, a.failed)
 		ctx.Stop(ctx.Self())
 	default:
@@ -215,6 +243,7 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 	if len(a.waiters) == 0 {
 		return
 	}
+	a.tell(ctx, stateFailed, nil) // unlisted before the requesters hear
 	for _, w := range a.waiters {
 		ctx.Send(w, err)
 	}
@@ -236,7 +265,11 @@ func (a *serverActor) exited(ctx actor.Context, m *childExited) {
 		return
 	}
 	a.state = stateCrashed // if resumed (crash_loop), it answers calls as not running
-	panic(&crash{reason: "child " + ex.String(), exit: &ex})
+	reason := "child " + ex.String()
+	if a.killedFor != "" {
+		reason = "child killed: " + a.killedFor
+	}
+	panic(&crash{reason: reason, exit: &ex})
 }
 
 // shutdown stops the child and every goroutine of this actor, and fails

@@ -20,7 +20,7 @@ func (a *serverActor) call(ctx actor.Context, m *CallTool) {
 	}
 	switch {
 	case time.Now().After(m.Deadline):
-		respond(ctx, fmt.Errorf("%w: the server was not ready before the call's deadline", ErrCallTimeout))
+		respond(ctx, a.notReadyError())
 	case a.state == StateRunning:
 		a.dispatch(ctx, m, ctx.Sender())
 	case a.state == StateStarting:
@@ -33,7 +33,7 @@ func (a *serverActor) call(ctx actor.Context, m *CallTool) {
 // dispatch runs one call on its own goroutine, which replies to the caller.
 func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID) {
 	if time.Now().After(m.Deadline) {
-		a.deps.reply(sender, fmt.Errorf("%w: the server was not ready before the call's deadline", ErrCallTimeout))
+		a.deps.reply(sender, a.notReadyError())
 		return
 	}
 	a.stats.inFlight.Add(1)

@@ -16,7 +16,7 @@ import (
 func TestCreateCallStop(t *testing.T) {
 	ts := newTestSystem(t, nil)
 	sc := ts.create(t, "fake")
-	if sc.Server.PID <= 0 || sc.Server.Status != StateRunning || len(sc.Tools) != 5 {
+	if sc.Server.PID <= 0 || sc.Server.Status != StateRunning || len(sc.Tools) != 7 {
 		t.Fatalf("created = %+v tools %v", sc.Server, sc.Tools)
 	}
 	r, err := ts.call(t, sc.Server.ServerID, "echo", map[string]any{"text": "hello"})

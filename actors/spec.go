@@ -192,9 +192,9 @@ func (r *resolver) builtinArgs(id, name string) []string {
 var interpreters = map[string]string{"python": "python3", "node": "node"}
 
 func (r *resolver) fromScript(s *Spec, req CreateRequest) error {
-	script, err := filepath.Abs(req.ScriptPath)
+	script, err := r.confine("script_path", req.ScriptPath)
 	if err != nil {
-		return fmt.Errorf("%w: script_path: %v", ErrBadRequest, err)
+		return err
 	}
 	st, err := os.Stat(script)
 	if err != nil || st.IsDir() {
@@ -247,7 +247,11 @@ func (r *resolver) allowed(path string) error {
 
 func (r *resolver) workDir(s *Spec, cwd string) error {
 	if cwd != "" {
-		s.Dir = cwd
+		dir, err := r.confine("cwd", cwd)
+		if err != nil {
+			return err
+		}
+		s.Dir = dir
 	}
 	if s.Dir == "" {
 		return nil
@@ -257,6 +261,35 @@ func (r *resolver) workDir(s *Spec, cwd string) error {
 		return fmt.Errorf("%w: cwd %q is not a directory", ErrBadRequest, s.Dir)
 	}
 	return nil
+}
+
+// confine resolves a path from a request — made absolute, every symlink
+// followed — and accepts it only inside temp_directory or one of
+// allowed_directories (themselves resolved the same way). ".." and symlinks
+// that lead outside are refused.
+func (r *resolver) confine(what, p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s %q: %v", ErrBadRequest, what, p, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s %q does not exist", ErrBadRequest, what, p)
+	}
+	roots := append([]string{r.cfg.TempDirectory}, r.cfg.AllowedDirectories...)
+	for _, root := range roots {
+		if rr, err := filepath.EvalSymlinks(root); err == nil && within(real, rr) {
+			return real, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s %q resolves to %s, which is outside %s; add a directory to allowed_directories in the config to allow it",
+		ErrPathNotAllowed, what, p, real, strings.Join(roots, ", "))
+}
+
+// within says whether p is root or lies below it (both clean and absolute).
+func within(p, root string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && !filepath.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func lookPath(cmd string) (string, error) {

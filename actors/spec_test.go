@@ -25,11 +25,20 @@ func testResolver(t *testing.T, allowed []string, tmpls ...config.Template) *res
 }
 
 func TestResolveErrors(t *testing.T) {
-	script := filepath.Join(t.TempDir(), "server.py")
-	if err := os.WriteFile(script, []byte("print()"), 0o600); err != nil {
+	dir, outside := t.TempDir(), t.TempDir()
+	script := filepath.Join(dir, "server.py")
+	escape := filepath.Join(outside, "server.py")
+	for _, p := range []string{script, escape} {
+		if err := os.WriteFile(p, []byte("print()"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link.py")
+	if err := os.Symlink(escape, link); err != nil {
 		t.Fatal(err)
 	}
 	r := testResolver(t, []string{"metamcp", "python3"}, config.Template{Name: "shell", Command: "sh"})
+	r.cfg.AllowedDirectories = []string{dir}
 	cases := []struct {
 		name string
 		req  CreateRequest
@@ -41,7 +50,12 @@ func TestResolveErrors(t *testing.T) {
 		{"both", CreateRequest{Name: "x", Template: "basic_calculator", ScriptPath: script}, ErrBadRequest, "not both"},
 		{"unknown template", CreateRequest{Name: "x", Template: "calculator"}, ErrUnknownTemplate, "available templates: api_integration"},
 		{"not allowed", CreateRequest{Name: "x", Template: "shell"}, ErrCommandNotAllowed, "allowed_commands"},
-		{"missing script", CreateRequest{Name: "x", ScriptPath: script + ".nope"}, ErrBadRequest, "not a file"},
+		{"missing script", CreateRequest{Name: "x", ScriptPath: script + ".nope"}, ErrBadRequest, "does not exist"},
+		{"directory", CreateRequest{Name: "x", ScriptPath: dir}, ErrBadRequest, "not a file"},
+		{"outside", CreateRequest{Name: "x", ScriptPath: escape}, ErrPathNotAllowed, "allowed_directories"},
+		{"dotdot", CreateRequest{Name: "x", ScriptPath: filepath.Join(dir, "..", filepath.Base(outside), "server.py")}, ErrPathNotAllowed, escape},
+		{"symlink out", CreateRequest{Name: "x", ScriptPath: link}, ErrPathNotAllowed, escape},
+		{"cwd outside", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Cwd: outside}}, ErrPathNotAllowed, "cwd"},
 		{"bad type", CreateRequest{Name: "x", ScriptPath: script, ServerType: "ruby"}, ErrBadRequest, "python, node or executable"},
 		{"executable not allowed", CreateRequest{Name: "x", ScriptPath: script, ServerType: "executable"}, ErrCommandNotAllowed, "server.py"},
 		{"timeout", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{TimeoutSeconds: ptr(99999)}}, ErrBadRequest, "timeout_seconds"},

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
+	"github.com/metamcp/metamcp/actors/child"
 	"github.com/metamcp/metamcp/config"
 	"github.com/metamcp/metamcp/templates"
 )
@@ -43,6 +45,7 @@ type deps struct {
 	now      func() time.Time
 	noSweep  bool
 	shim     string // runs each child under "shim" (process_shim on), or ""
+	owner    string // this instance's METAMCP_OWNER mark, or ""
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -60,6 +63,9 @@ type System struct {
 	pool   *actor.PID
 	events *actor.PID
 	deps   *deps
+	swept  chan struct{} // closed when the start-up sweep is done
+	// guardian kills what is left if this process dies (Linux), or nil.
+	guardian *child.Guardian
 }
 
 // Start builds the actor system and spawns the root supervisor, which
@@ -85,7 +91,8 @@ func Start(o Options) (*System, error) {
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
 	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, now: o.Now, noSweep: o.NoSweep,
 		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}}
-	if o.Config.ProcessShim != "off" {
+	d.owner = child.NewOwnerMark()
+	if shimOn(o.Config.ProcessShim) {
 		d.shim = o.Executable
 	}
 	root, err := as.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newRootActor(d) }), "root")
@@ -97,7 +104,35 @@ func Start(o Options) (*System, error) {
 		return nil, fmt.Errorf("starting root supervisor: %w", err)
 	}
 	fixed := res.([2]*actor.PID)
-	return &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d}, nil
+	s := &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d, swept: make(chan struct{})}
+	if g, err := child.StartGuardian(o.Executable, d.owner); err == nil {
+		s.guardian = g
+	} else if !errors.Is(err, child.ErrNoUsage) {
+		o.Log.Warn().Err(err).Msg("no guardian: children may outlive a killed metamcp")
+	}
+	go s.sweep()
+	return s, nil
+}
+
+// shimOn reads process_shim: "auto" is on where there is no guardian
+// (macOS), off where the guardian covers it (Linux).
+func shimOn(v string) bool {
+	switch v {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return runtime.GOOS == "darwin"
+}
+
+// sweep kills what an earlier metamcp left running, once, at start-up.
+func (s *System) sweep() {
+	defer close(s.swept)
+	if n := child.SweepOrphans(); n > 0 {
+		s.deps.log.Warn().Int("killed", n).Msg("killed processes left running by an earlier metamcp")
+		s.as.Root.Send(s.events, &publish{Event: Event{Event: EventOrphansSwept, Data: map[string]any{"killed": n}}})
+	}
 }
 
 // Ask sends a request to the root supervisor (or, for AcquirePooled and
@@ -135,8 +170,12 @@ func (s *System) Config() *config.Config { return s.deps.cfg }
 // Shutdown stops the whole tree: every server actor stops its process by
 // the ladder, in parallel. It returns when all are stopped and reaped.
 func (s *System) Shutdown() error {
+	<-s.swept
 	err := s.as.Root.StopFuture(s.root).Wait()
 	s.as.Shutdown()
+	if s.guardian != nil {
+		_ = s.guardian.Stop()
+	}
 	if err != nil {
 		return fmt.Errorf("stopping root supervisor: %w", err)
 	}

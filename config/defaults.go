@@ -35,6 +35,6 @@ func Defaults() Config {
 		RestartWindowSeconds:    60,
 		RestartStableSeconds:    60,
 		MemoryCheckIntervalMS:   1000,
-		ProcessShim:             "on",
+		ProcessShim:             "auto", // on where there is no guardian (macOS)
 	}
 }

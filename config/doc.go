@@ -59,7 +59,7 @@
 //	restart_window_seconds   60               1..86400                         -
 //	restart_stable_seconds   60               1..86400                         -
 //	memory_check_interval_ms 1000             50..60000                        -
-//	process_shim             on               on off                           -
+//	process_shim             auto             auto on off                      -
 //
 // The default allowed_commands is python, python3, node, npm, npx, metamcp.
 // Each entry is a plain command name or an absolute path; empty or
@@ -71,8 +71,9 @@
 // point; temp_directory is always allowed, and [] allows nothing else.
 // The restart_* keys are the default supervision policy (docs/supervision.md);
 // create_server's config.restart overrides them per server. process_shim
-// "on" runs each child under a small metamcp shim on Linux, so that no
-// descendant outlives metamcp; "off" starts children directly.
+// "on" runs each child under a small metamcp shim (Linux, macOS), so that no
+// descendant outlives metamcp; "off" starts children directly (on Linux a
+// guardian process covers them); "auto" is "on" on macOS, "off" elsewhere.
 //
 // log_level is case-insensitive and normalised to upper case, WARNING to
 // WARN. Relative paths (temp_directory, file_base_directory, log_file and a

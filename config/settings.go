@@ -75,7 +75,7 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.RestartStableSeconds }},
 	{key: "memory_check_interval_ms", min: 50, max: 60000,
 		field: func(c *Config) any { return &c.MemoryCheckIntervalMS }},
-	{key: "process_shim", norm: normOnOff,
+	{key: "process_shim", norm: normShim,
 		field: func(c *Config) any { return &c.ProcessShim }},
 }
 
@@ -277,12 +277,12 @@ func normRestartPolicy(s string) (string, error) {
 	return "", fmt.Errorf("must be one of %s, got %q", strings.Join(RestartPolicies, ", "), s)
 }
 
-func normOnOff(s string) (string, error) {
+func normShim(s string) (string, error) {
 	switch v := strings.ToLower(strings.TrimSpace(s)); v {
-	case "on", "off":
+	case "auto", "on", "off":
 		return v, nil
 	}
-	return "", fmt.Errorf(`must be "on" or "off", got %q`, s)
+	return "", fmt.Errorf(`must be "auto", "on" or "off", got %q`, s)
 }
 
 // checkAbsPath accepts an absolute path.

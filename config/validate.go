@@ -21,6 +21,11 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.RestartMaxBackoffMS < c.RestartInitialBackoffMS {
+		errs = append(errs, fmt.Errorf("config: %q: %w", "restart_max_backoff_ms", badValue(
+			"must not be below restart_initial_backoff_ms (%d), got %d", c.RestartInitialBackoffMS, c.RestartMaxBackoffMS)))
+	}
+
 	sort.SliceStable(c.Templates, func(i, j int) bool { return c.Templates[i].Name < c.Templates[j].Name })
 	for i := range c.Templates {
 		t := &c.Templates[i]

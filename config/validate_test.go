@@ -57,6 +57,14 @@ func TestValidate(t *testing.T) {
 			want: `"temp_directory": must not be empty`},
 		{name: "env passthrough with =", change: func(c *Config) { c.EnvPassthrough = []string{"A=B"} }, is: ErrBadValue,
 			want: `"env_passthrough": entry "A=B"`},
+		{name: "backoff cap below start", change: func(c *Config) { c.RestartInitialBackoffMS, c.RestartMaxBackoffMS = 500, 100 },
+			is: ErrBadValue, want: `"restart_max_backoff_ms": must not be below restart_initial_backoff_ms (500), got 100`},
+		{name: "bad restart policy", change: func(c *Config) { c.RestartPolicy = "always" }, is: ErrBadValue,
+			want: `"restart_policy": must be one of permanent, transient, temporary`},
+		{name: "relative allowed directory", change: func(c *Config) { c.AllowedDirectories = []string{"srv"} }, is: ErrBadValue,
+			want: `"allowed_directories": entry "srv": must be an absolute path`},
+		{name: "bad shim", change: func(c *Config) { c.ProcessShim = "maybe" }, is: ErrBadValue,
+			want: `"process_shim": must be "auto", "on" or "off"`},
 		{name: "duplicate template", change: func(c *Config) {
 			c.Templates = []Template{{Name: "a", Command: "x"}, {Name: "a", Command: "y"}}
 		}, is: ErrDuplicateTemplate, want: `template "a" is defined twice`},

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
@@ -35,6 +37,9 @@ type Options struct {
 	// supports it (Linux), the child runs under it so that no descendant
 	// survives metamcp; elsewhere it is ignored.
 	Shim string
+	// Owner is the instance's mark (NewOwnerMark), put in the child's
+	// environment as METAMCP_OWNER for the guardian and the start-up sweep.
+	Owner string
 }
 
 // Conn is one running child and the MCP session with it.
@@ -46,6 +51,7 @@ type Conn struct {
 	tr     *transport.Stdio
 	stdin  *os.File
 	stdout *os.File
+	out    *stdoutFilter // what of stdout reaches the session
 	stderr *os.File
 	ring   *ring
 
@@ -68,7 +74,8 @@ func Start(opts Options) (*Conn, error) {
 	if err := c.spawn(); err != nil {
 		return nil, err
 	}
-	c.tr = transport.NewIO(c.stdout, c.stdin, nil)
+	c.out = newStdoutFilter(c.stdout)
+	c.tr = transport.NewIO(c.out, c.stdin, nil)
 	c.tr.SetNotificationHandler(c.onNotification)
 	if err := c.tr.Start(context.Background()); err != nil {
 		c.Close()
@@ -135,7 +142,8 @@ func (c *Conn) wait(drained <-chan struct{}) {
 	defer c.wg.Done()
 	err := c.cmd.Wait()
 	_ = killGroup(c.pid) // grandchildren left in the group die with the leader
-	select {             // let the last stderr lines arrive before reporting
+	releaseGroup(c.pid)
+	select { // let the last stderr lines arrive before reporting
 	case <-drained:
 	case <-time.After(100 * time.Millisecond):
 		c.stderr.Close() // a process outside the group still holds the pipe
@@ -175,11 +183,20 @@ func (c *Conn) ExitInfo() Exit {
 	return c.exit
 }
 
+// Garbage reports how many lines the child wrote to stdout that were not
+// JSON-RPC (they are dropped), and the start of the last one.
+func (c *Conn) Garbage() (int, string) {
+	if c.out == nil {
+		return 0, ""
+	}
+	return c.out.garbage()
+}
+
 // StderrTail returns up to n of the child's last stderr lines.
 func (c *Conn) StderrTail(n int) []string { return c.ring.tail(n) }
 
 // ResidentBytes samples the child's resident memory from the OS.
-func (c *Conn) ResidentBytes() (int64, error) { return residentBytes(c.pid) }
+func (c *Conn) ResidentBytes() (int64, error) { return residentBytes(c.PID()) }
 
 // Close stops the child by the ladder and waits until it is reaped and every
 // goroutine of the Conn has ended.
@@ -240,8 +257,10 @@ func (c *Conn) errFor(ctx context.Context, err error) error {
 		return ErrTimeout
 	case ctx.Err() != nil:
 		return ErrCancelled
-	case errors.Is(err, transport.ErrTransportClosed):
-		// The session closed first; the exit is a moment behind.
+	case errors.Is(err, transport.ErrTransportClosed), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, os.ErrClosed), errors.Is(err, io.ErrClosedPipe), errors.Is(err, io.EOF):
+		// The pipes failed first (the child is gone, or going); the exit
+		// is a moment behind.
 		if c.waitExit(time.Second) {
 			return &ExitError{Exit: c.exit}
 		}

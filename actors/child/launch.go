@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -13,9 +14,13 @@ import (
 // running it. With a shim, pidR is the read end of the pipe on which the
 // shim reports the child's pid.
 func (c *Conn) command() (cmd *exec.Cmd, pidR *os.File, err error) {
+	env := c.opts.Env
+	if o := ownerEnv(c.opts.Owner); o != "" {
+		env = append(slices.Clip(env), o)
+	}
 	if !c.shimmed() {
 		cmd = exec.Command(c.opts.Command, c.opts.Args...)
-		cmd.Env, cmd.Dir = c.opts.Env, c.opts.Dir
+		cmd.Env, cmd.Dir = env, c.opts.Dir
 		prepare(cmd)
 		return cmd, nil, nil
 	}
@@ -25,7 +30,7 @@ func (c *Conn) command() (cmd *exec.Cmd, pidR *os.File, err error) {
 	}
 	args := append([]string{"shim", "--ppid", strconv.Itoa(os.Getpid()), "--", c.opts.Command}, c.opts.Args...)
 	cmd = exec.Command(c.opts.Shim, args...)
-	cmd.Env, cmd.Dir = c.opts.Env, c.opts.Dir
+	cmd.Env, cmd.Dir = env, c.opts.Dir
 	cmd.ExtraFiles = []*os.File{pidW} // fd 3 in the shim
 	prepareShim(cmd)
 	return cmd, pidR, nil

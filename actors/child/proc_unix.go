@@ -11,6 +11,10 @@ import (
 // terminateGroup sends SIGTERM to the child's process group.
 func terminateGroup(pid int) error { return signalGroup(pid, syscall.SIGTERM) }
 
+// releaseGroup frees what the process layer holds for a reaped child:
+// nothing on Unix.
+func releaseGroup(int) {}
+
 // killGroup sends SIGKILL to the child's process group.
 func killGroup(pid int) error { return signalGroup(pid, syscall.SIGKILL) }
 

@@ -59,6 +59,9 @@ type initializeResult struct {
 func (c *Conn) Initialize(ctx context.Context) (*Info, error) {
 	info, err := c.handshake(ctx)
 	if err != nil {
+		if n, sample := c.Garbage(); n > 0 {
+			err = fmt.Errorf("%w (it wrote %d line(s) on stdout that are not JSON-RPC, the last: %q)", err, n, sample)
+		}
 		return nil, &StartError{Err: err, Stderr: c.ring.tail(5)}
 	}
 	return info, nil

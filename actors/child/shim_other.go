@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package child
 
@@ -7,15 +7,15 @@ import (
 	"os/exec"
 )
 
+// No shim here: on Windows a Job Object does its work (proc_windows.go).
 const shimSupported = false
 
 func prepareShim(cmd *exec.Cmd) { prepare(cmd) }
 
 func shimKill(int) error { return nil }
 
-// RunShim is Linux-only for now: elsewhere children are started directly
-// (see proc_*.go), so nothing ever runs "metamcp shim".
-func RunShim(args []string) {
+// RunShim is not used on this platform: children are started directly.
+func RunShim([]string) {
 	os.Stderr.WriteString("metamcp shim: not supported on this platform\n")
 	os.Exit(125)
 }

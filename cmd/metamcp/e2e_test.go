@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -1099,10 +1100,23 @@ func TestProcessGroupStopped(t *testing.T) {
 // group, and not grandchildren that left the group (setsid) or were orphaned
 // by a double fork. Twelve servers of five kinds; the whole process table is
 // scanned.
+//
+// Both ways metamcp protects against this are tested: the guardian (one
+// process per instance, the default on Linux) and the shim (one per child).
 func TestParentKilled(t *testing.T) {
 	t.Parallel()
+	for _, shim := range []string{"off", "on"} {
+		t.Run("process_shim="+shim, func(t *testing.T) {
+			t.Parallel()
+			parentKilled(t, shim)
+		})
+	}
+}
+
+func parentKilled(t *testing.T, shim string) {
 	cfg := spawnerTemplates()
 	cfg["max_concurrent_servers"] = 12
+	cfg["process_shim"] = shim
 	tmpls := cfg["templates"].(map[string]any)
 	// detacher: a sleep in its own session, child of the server.
 	tmpls["detacher"] = map[string]any{"command": "sh",
@@ -1116,22 +1130,33 @@ func TestParentKilled(t *testing.T) {
 		kind := kinds[i%len(kinds)]
 		createFrom(t, s, fmt.Sprintf("%s-%d", kind, i), kind, nil)
 	}
+	// What metamcp started: its descendants, and what was orphaned away
+	// from them (found by the METAMCP_OWNER mark it gives every child).
 	var before []procStat
 	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
 		before = s.descendants()
+		seen := map[int]bool{}
+		for _, st := range before {
+			seen[st.pid] = true
+		}
+		for _, st := range s.marked() {
+			if !seen[st.pid] {
+				before = append(before, st)
+			}
+		}
 		sleeps, escaped := 0, 0
 		for _, st := range before {
-			if cmdline(st.pid) == "sleep" {
+			if cmdline(st.pid) == "sleep" && st.state != "Z" {
 				sleeps++
-				if leader, err := readStat(st.pgrp); err != nil || leader.ppid != s.pid {
-					escaped++ // not in a group metamcp forked
+				if st.pgrp == st.pid { // setsid: its own session and group
+					escaped++
 				}
 			}
 		}
 		// 3 spawners, 2 detachers and 2 escapers have a sleep by now (the
 		// lingerers' sleeps start only when their calculators end).
 		if sleeps < 7 || escaped < 4 {
-			return fmt.Errorf("%d sleeps, %d outside the servers' groups; want 7 and 4", sleeps, escaped)
+			return fmt.Errorf("%d sleeps, %d of them in a session of their own; want 7 and 4", sleeps, escaped)
 		}
 		return nil
 	})
@@ -1143,7 +1168,10 @@ func TestParentKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+	// The promise is 2 s; ours take milliseconds. The bound is tighter than
+	// the promise because some sandboxes' init kills orphans on its own
+	// after a second or two, which would hide a failure here.
+	checkFor(t, 500*time.Millisecond, 5*time.Millisecond, func() error {
 		for _, st := range before {
 			if now, err := readStat(st.pid); err == nil && now.start == st.start && now.state != "Z" {
 				return fmt.Errorf("pid %d (%s, state %s, parent %d, group %d) outlived metamcp",
@@ -1170,12 +1198,19 @@ func TestParentKilled(t *testing.T) {
 
 // cmdline is the base name of a process's program, or "".
 func cmdline(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
-		return ""
-	}
-	arg0, _, _ := strings.Cut(string(b), "\x00")
+	arg0, _, _ := strings.Cut(readCmdline(pid), "\x00")
 	return filepath.Base(arg0)
+}
+
+// isGuardian says whether pid is a "metamcp guard" process.
+func isGuardian(pid int) bool {
+	args := strings.Split(readCmdline(pid), "\x00")
+	return len(args) > 1 && args[1] == "guard"
+}
+
+func readCmdline(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return string(b)
 }
 
 // A call made while a server restarts after a crash waits for the new child.
@@ -1393,7 +1428,7 @@ func TestStartFailures(t *testing.T) {
 		t.Errorf("create_server of a mute child took %s with start_timeout_seconds 1", took)
 	}
 	for _, st := range allProcs() {
-		if st.ppid == s.pid {
+		if st.ppid == s.pid && !isGuardian(st.pid) {
 			t.Errorf("a failed start left child %d (state %s)", st.pid, st.state)
 		}
 	}
@@ -1418,16 +1453,41 @@ func TestScriptPath(t *testing.T) {
 	if err := os.WriteFile(other, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := startServe(t, serveOpts{Config: map[string]any{"allowed_commands": []string{"metamcp", script}}})
-	res := mustOK(t, s, "create_server", map[string]any{"name": "script", "script_path": script})
+	outside := t.TempDir() // not an allowed directory
+	escape := filepath.Join(outside, "calc-server")
+	if err := os.WriteFile(escape, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link-server") // inside, pointing outside
+	if err := os.Symlink(escape, link); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, serveOpts{Config: map[string]any{"allowed_commands": []string{"metamcp", script, escape},
+		"allowed_directories": []string{dir}}})
+	res := mustOK(t, s, "create_server", map[string]any{"name": "script", "script_path": script,
+		"config": map[string]any{"cwd": dir}})
 	if res["type"] != "executable" || res["template"] != "" || !sameStrings(jstrs(t, res, "tools"), builtinTools["basic_calculator"]) {
 		t.Errorf("create_server script_path: %s", jsonText(res))
 	}
 	executeOK(t, s, jstr(t, res, "server_id"), "add", map[string]any{"a": 2, "b": 3})
 	mustFail(t, s, "create_server", map[string]any{"name": "other", "script_path": other}, "command not in allowed_commands")
-	mustFail(t, s, "create_server", map[string]any{"name": "none", "script_path": filepath.Join(dir, "missing")}, "is not a file")
+	mustFail(t, s, "create_server", map[string]any{"name": "none", "script_path": filepath.Join(dir, "missing")}, "does not exist")
 	mustFail(t, s, "create_server", map[string]any{"name": "ruby", "script_path": script, "server_type": "ruby"},
 		"server_type must be python, node or executable")
+	// Confinement: outside, by "..", by a symlink, and a cwd outside.
+	for _, p := range []string{escape, filepath.Join(dir, "..", filepath.Base(outside), "calc-server"), link} {
+		mustFail(t, s, "create_server", map[string]any{"name": "escape", "script_path": p},
+			"outside allowed_directories", escape)
+	}
+	mustFail(t, s, "create_server", map[string]any{"name": "cwd", "script_path": script,
+		"config": map[string]any{"cwd": outside}}, "outside allowed_directories", "cwd")
+	violations := eventHistory(t, s, map[string]any{"event_type": "security_violation"})
+	if len(violations) != 5 { // the command not allowed, and four paths
+		t.Errorf("security_violation events: %s, want 5", jsonText(violations))
+	}
+	if list := mustOK(t, s, "list_servers", nil); jnum(t, list, "total") != 1 {
+		t.Errorf("a refused create left a server: %s", jsonText(list))
+	}
 }
 
 // Many concurrent calls on one server each get their own answer.
@@ -1593,4 +1653,86 @@ func TestRawProtocolErrors(t *testing.T) {
 	if list := mustOK(t, s, "list_servers", nil); jnum(t, list, "total") != 0 {
 		t.Errorf("list_servers after garbage: %s", jsonText(list))
 	}
+}
+
+// What an earlier metamcp left running is killed when the next one starts.
+// Without the shim (process_shim off), a grandchild orphaned by a double
+// fork outlives a SIGKILLed metamcp; the next instance finds it by the
+// METAMCP_OWNER mark in its environment and kills it.
+//
+// Not parallel: any other metamcp starting meanwhile would sweep the orphan
+// first (as it should), and this test could not tell.
+func TestSweepOrphansAtStart(t *testing.T) {
+	cfg := map[string]any{"process_shim": "off", "allowed_commands": []string{"metamcp", "sh"},
+		"templates": map[string]any{"escaper": map[string]any{"command": "sh",
+			"args": []string{"-c", `(setsid sleep 303 &); exec "$0" template run basic_calculator`, metamcpBin}}}}
+	first := startServe(t, serveOpts{Config: cfg})
+	createFrom(t, first, "escaper", "escaper", nil)
+	var orphan int
+	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+		for _, st := range allProcs() {
+			if cmdline(st.pid) == "sleep" && st.state != "Z" && strings.Contains(environ(st.pid), fmt.Sprintf("METAMCP_OWNER=%d:", first.pid)) {
+				orphan = st.pid
+				return nil
+			}
+		}
+		return errors.New("no marked sleep yet")
+	})
+	first.trackChildren()
+	// The guardian would kill the orphan when metamcp dies: kill it first,
+	// as if both had been killed at once.
+	guardian := 0
+	for _, st := range first.descendants() {
+		if isGuardian(st.pid) {
+			guardian = st.pid
+		}
+	}
+	if guardian == 0 {
+		t.Fatal("no guardian among metamcp's children")
+	}
+	_ = syscall.Kill(guardian, syscall.SIGKILL)
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.waitExit(2 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	first.mu.Lock()
+	for pid := range first.procs { // the server: killed by its parent-death signal, now this test's zombie
+		if pid != orphan {
+			reapLeftover(pid)
+		}
+	}
+	first.mu.Unlock()
+	if dead(orphan) {
+		t.Fatalf("the orphan %d died with metamcp: this test needs one that survives", orphan)
+	}
+	startServe(t, serveOpts{})
+	// Well within 2 s: this sandbox's init may kill orphans itself later.
+	checkFor(t, 500*time.Millisecond, 5*time.Millisecond, func() error {
+		if !dead(orphan) {
+			return fmt.Errorf("orphan %d of the earlier metamcp still running", orphan)
+		}
+		return nil
+	})
+	reapLeftover(orphan)
+}
+
+// marked lists the live processes whose environment carries this
+// metamcp's METAMCP_OWNER mark.
+func (s *mcpServe) marked() []procStat {
+	mark := fmt.Sprintf("METAMCP_OWNER=%d:", s.pid)
+	var out []procStat
+	for _, st := range allProcs() {
+		if st.state != "Z" && strings.Contains(environ(st.pid), mark) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func environ(pid int) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return string(b)
 }

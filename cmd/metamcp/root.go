@@ -19,7 +19,7 @@ func run(args []string) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), templateCmd(), demoCmd(), versionCmd(), shimCmd())
+	root.AddCommand(serveCmd(), templateCmd(), demoCmd(), versionCmd(), shimCmd(), guardCmd())
 	root.SetArgs(args)
 	return root.Execute()
 }

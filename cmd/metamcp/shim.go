@@ -7,7 +7,8 @@ import (
 )
 
 // shimCmd is the process metamcp puts between itself and each child on
-// Linux, so that no descendant survives metamcp (see actors/child).
+// Linux and macOS when process_shim is on, so that no descendant survives
+// metamcp (see actors/child).
 func shimCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:                "shim --ppid PID -- CMD [ARGS...]",
