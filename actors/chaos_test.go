@@ -25,9 +25,15 @@ import (
 // another call, and once the killing stops every server runs again. After
 // shutdown no process, zombie, goroutine or file descriptor is left.
 //
-// Not parallel: it counts this process's goroutines, descriptors and
-// children.
+// It runs under each process_shim setting. Not parallel: it counts this
+// process's goroutines, descriptors and children.
 func TestChaos(t *testing.T) {
+	for _, shim := range shimModes {
+		t.Run("process_shim_"+shim, func(t *testing.T) { testChaos(t, shim) })
+	}
+}
+
+func testChaos(t *testing.T, shim string) {
 	const (
 		servers = 8
 		// Even callers pick any server and so often wait for a restart (a
@@ -36,7 +42,7 @@ func TestChaos(t *testing.T) {
 		// client that reads list_servers does, and make most of the calls.
 		callers  = 32
 		minCalls = 2000
-		minRun   = 8 * time.Second  // of killing, at the least
+		minRun   = 5 * time.Second  // of killing, at the least
 		maxRun   = 25 * time.Second // on a slow machine: stop here, and fail
 		every    = 250 * time.Millisecond
 		deadline = 3 * time.Second
@@ -54,6 +60,7 @@ func TestChaos(t *testing.T) {
 	children0 := directChildren()
 
 	ts := newTestSystem(t, func(c *config.Config, o *Options) {
+		c.ProcessShim = shim
 		c.MaxConcurrentServers = servers
 		// Kills must not trip crash_loop: each server dies about every 2 s.
 		o.Policy = RestartPolicy{MaxRestarts: 1000, Window: time.Minute,

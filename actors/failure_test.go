@@ -28,8 +28,9 @@ const (
 	slack = 1500 * time.Millisecond
 )
 
-// shimModes runs a test with and without the process shim (process_shim).
-var shimModes = []struct{ name, value string }{{"shim", "on"}, {"noshim", "off"}}
+// shimModes are the process_shim settings a test runs under: "on", and
+// the default "auto" (on Linux: no shim, and a guardian for the instance).
+var shimModes = []string{"on", "auto"}
 
 // A program that prints prose on stdout instead of speaking MCP: create
 // fails at the start timeout, saying initialize got no answer, and the
@@ -157,26 +158,46 @@ func TestGarbageAfterInit(t *testing.T) {
 	}
 }
 
-// A child that writes one 64 MiB line to stdout, then answers: the line is
-// no JSON-RPC message, so it can be dropped as it comes; metamcp's memory
-// must not grow by the size of it (as it must not for stderr, below).
+// A child that writes one huge line to stdout, then answers. metamcp's
+// memory must not grow with the size of the line: a line that is no
+// JSON-RPC can be dropped as it comes, and one that looks like it can be
+// cut at a bound (as stderr lines are, below).
 func TestStdoutHugeLine(t *testing.T) {
 	ts := newTestSystem(t, nil, fakeTemplate(t, "garble", "garbage_after_init", nil))
 	id := ts.create(t, "garble").Server.ServerID
-	base := heapInuse()
-	var peak peakHeap
-	peak.start(20 * time.Millisecond)
-	defer peak.stop()
-	r, err := ts.callBy(t, id, "garble", map[string]any{"then": "huge"}, time.Now().Add(20*time.Second))
-	peak.stop()
-	if err != nil || resultText(t, r) != "answered after garbage" {
-		t.Fatalf("garble then huge: %v %v", r, err)
+	// growth is how much the heap in use grows, at its peak, while the
+	// child writes a line of mb MiB.
+	growth := func(mb int, json bool) int64 {
+		t.Helper()
+		base := heapInuse()
+		var peak peakHeap
+		peak.start(20 * time.Millisecond)
+		defer peak.stop()
+		r, err := ts.callBy(t, id, "garble", map[string]any{"then": "huge", "mb": mb, "json": json},
+			time.Now().Add(30*time.Second))
+		peak.stop()
+		if err != nil || resultText(t, r) != "answered after garbage" {
+			t.Fatalf("garble then a %d MiB line: %v %v", mb, r, err)
+		}
+		g := int64(peak.max()) - int64(base)
+		t.Logf("a %d MiB line (json %v): heap in use %d MB before, grew by %d MB", mb, json, base>>20, g>>20)
+		return g
 	}
-	grew := int64(peak.max()) - int64(base)
-	t.Logf("heap in use %d MB before, peak %d MB", base>>20, peak.max()>>20)
-	if grew > 50<<20 {
-		t.Errorf("heap in use grew by %d MB while the child wrote a 64 MiB line to stdout", grew>>20)
-	}
+	t.Run("not_json", func(t *testing.T) {
+		if g := growth(64, false); g > 50<<20 {
+			t.Errorf("heap in use grew by %d MB while the child wrote a 64 MiB line to stdout", g>>20)
+		}
+	})
+	// A JSON line may be kept up to some bound, several times over (mcp-go
+	// reads lines with ReadString, then copies): what must not happen is
+	// that twice the line costs twice the memory.
+	t.Run("json", func(t *testing.T) {
+		g64, g128 := growth(64, true), growth(128, true)
+		if g128-g64 > 32<<20 {
+			t.Errorf("heap in use grew by %d MB for a 64 MiB JSON line, by %d MB for a 128 MiB one: unbounded",
+				g64>>20, g128>>20)
+		}
+	})
 }
 
 // A child that writes 50 MB to stderr while it serves: calls still succeed,
@@ -319,10 +340,10 @@ func (p *peakHeap) max() uint64 {
 // completes within the ladder's two waits (then SIGKILL), and the process
 // is gone when it answers.
 func TestStopIgnoresSIGTERM(t *testing.T) {
-	for _, m := range shimModes {
-		t.Run(m.name, func(t *testing.T) {
+	for _, shim := range shimModes {
+		t.Run("process_shim_"+shim, func(t *testing.T) {
 			pids := filepath.Join(t.TempDir(), "pids")
-			ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.ProcessShim = m.value },
+			ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.ProcessShim = shim },
 				fakeTemplate(t, "stubborn", "ignore_sigterm", map[string]string{fakePIDFileEnv: pids}))
 			before := directChildren()
 			id := ts.create(t, "stubborn").Server.ServerID
@@ -356,53 +377,57 @@ func TestStopIgnoresSIGTERM(t *testing.T) {
 }
 
 // A child that starts a grandchild: when the child is killed, and when it
-// is stopped, the grandchild goes too, within 2 s. "pgid" and "setsid"
-// grandchildren leave the child's process group, so only the shim can find
-// them; "same" ones die with the group also without it.
+// is stopped, the grandchild goes too, within 2 s. A "same" grandchild
+// stays in the child's process group; "pgid" and "setsid" ones leave it,
+// as daemonising helpers do.
 func TestGrandchildCleanup(t *testing.T) {
-	for _, c := range []struct{ shim, group string }{
-		{"on", "same"}, {"on", "pgid"}, {"on", "setsid"}, {"off", "same"},
-	} {
-		t.Run(fmt.Sprintf("shim_%s/%s", c.shim, c.group), func(t *testing.T) {
-			// Registered first, so it runs last: after the shutdown, no
-			// child or grandchild this test started is left.
-			pids := filepath.Join(t.TempDir(), "pids")
-			t.Cleanup(func() {
-				for _, p := range readPIDs(t, pids) {
-					if p.running() {
-						t.Errorf("%s left running after shutdown", p)
-						killIfRunning(p)
-					}
-				}
+	for _, shim := range shimModes {
+		for _, group := range []string{"same", "pgid", "setsid"} {
+			t.Run(fmt.Sprintf("process_shim_%s/%s", shim, group), func(t *testing.T) {
+				testGrandchildCleanup(t, shim, group)
 			})
-			ts := newTestSystem(t, func(cfg *config.Config, _ *Options) { cfg.ProcessShim = c.shim },
-				fakeTemplate(t, "parent", "grandchild", map[string]string{fakeGroupEnv: c.group, fakePIDFileEnv: pids}))
-			before := directChildren()
-			id := ts.create(t, "parent").Server.ServerID
-			grandchild := func() proc {
-				t.Helper()
-				r, err := ts.callBy(t, id, "grandchild", nil, time.Now().Add(5*time.Second))
-				if err != nil {
-					t.Fatalf("grandchild: %v", err)
-				}
-				pid, _ := strconv.Atoi(resultText(t, r))
-				return watch(t, pid)
-			}
-
-			g1, child1 := grandchild(), watch(t, ts.server(t, id).PID)
-			kill(t, child1.pid)
-			waitGone(t, 2*time.Second, "grandchild of a killed child", g1)
-
-			ts.waitState(t, id, StateRunning, 1)
-			g2, child2 := grandchild(), watch(t, ts.server(t, id).PID)
-			if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
-				t.Fatalf("stop_server: %v", err)
-			}
-			if child2.exists() {
-				t.Errorf("child %s still there after stop_server answered", child2)
-			}
-			waitGone(t, 2*time.Second, "grandchild of a stopped child", g2)
-			noChildLeft(t, before)
-		})
+		}
 	}
+}
+
+func testGrandchildCleanup(t *testing.T, shim, group string) {
+	// Registered first, so it runs last: after the shutdown, no child or
+	// grandchild this test started is left (they record their pids).
+	pids := filepath.Join(t.TempDir(), "pids")
+	t.Cleanup(func() {
+		for _, p := range readPIDs(t, pids) {
+			if p.running() {
+				t.Errorf("%s left running after shutdown", p)
+				killIfRunning(p)
+			}
+		}
+	})
+	ts := newTestSystem(t, func(cfg *config.Config, _ *Options) { cfg.ProcessShim = shim },
+		fakeTemplate(t, "parent", "grandchild", map[string]string{fakeGroupEnv: group, fakePIDFileEnv: pids}))
+	before := directChildren()
+	id := ts.create(t, "parent").Server.ServerID
+	grandchild := func() proc {
+		t.Helper()
+		r, err := ts.callBy(t, id, "grandchild", nil, time.Now().Add(5*time.Second))
+		if err != nil {
+			t.Fatalf("grandchild: %v", err)
+		}
+		pid, _ := strconv.Atoi(resultText(t, r))
+		return watch(t, pid)
+	}
+
+	g1, child1 := grandchild(), watch(t, ts.server(t, id).PID)
+	kill(t, child1.pid)
+	waitGone(t, 2*time.Second, "grandchild of a killed child", g1)
+
+	ts.waitState(t, id, StateRunning, 1)
+	g2, child2 := grandchild(), watch(t, ts.server(t, id).PID)
+	if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
+		t.Fatalf("stop_server: %v", err)
+	}
+	if child2.exists() {
+		t.Errorf("child %s still there after stop_server answered", child2)
+	}
+	waitGone(t, 2*time.Second, "grandchild of a stopped child", g2)
+	noChildLeft(t, before)
 }

@@ -156,12 +156,12 @@ func garbageStdout() {
 
 // garbleTool writes non-JSON to stdout in the middle of the session, like a
 // server that prints a traceback to the wrong stream, and then, as its
-// "then" argument says, answers normally ("answer"), writes one 64 MiB
-// line and then answers ("huge"), never answers ("hang") or exits with
-// code 5 ("exit").
+// "then" argument says, answers normally ("answer"), writes one huge line
+// and then answers ("huge"), never answers ("hang") or exits with code 5
+// ("exit").
 func garbleTool() server.ServerTool {
 	return server.ServerTool{
-		Tool: mcp.NewTool("garble", mcp.WithString("then")),
+		Tool: mcp.NewTool("garble", mcp.WithString("then"), mcp.WithNumber("mb"), mcp.WithBoolean("json")),
 		Handler: func(ctx context.Context, r mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			// One write, under PIPE_BUF, so it cannot interleave with the
 			// server's own lines.
@@ -169,10 +169,18 @@ func garbleTool() server.ServerTool {
 				"\x00\xff\xfe not json {{{\n{\"jsonrpc\":\"2.0\",\"id\":\n")
 			switch then := r.GetString("then", "answer"); then {
 			case "huge":
-				// One line of 64 MiB, then the answer on a line of its own.
+				// One line of "mb" MiB, then the answer on a line of its
+				// own. With "json" the line is a JSON-RPC notification.
+				mb := int(r.GetFloat("mb", 64))
+				if r.GetBool("json", false) {
+					_, _ = os.Stdout.WriteString(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"`)
+				}
 				chunk := []byte(strings.Repeat("x", 1<<20))
-				for range 64 {
+				for range mb {
 					_, _ = os.Stdout.Write(chunk)
+				}
+				if r.GetBool("json", false) {
+					_, _ = os.Stdout.WriteString(`"}}`)
 				}
 				_, _ = os.Stdout.WriteString("\n")
 			case "hang":

@@ -302,17 +302,19 @@ func (p proc) String() string {
 	return fmt.Sprintf("pid %d (state %c, ppid %d)", p.pid, st.state, st.ppid)
 }
 
-// waitGone polls until none of procs is running.
+// waitGone polls until none of procs is running, and reports (without
+// stopping the test) those still running after total.
 func waitGone(t *testing.T, total time.Duration, what string, procs ...proc) {
 	t.Helper()
-	checkFor(t, total, 10*time.Millisecond, func() error {
-		for _, p := range procs {
-			if p.running() {
-				return fmt.Errorf("%s %s still running", what, p)
-			}
+	deadline := time.Now().Add(total)
+	for _, p := range procs {
+		for p.running() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
 		}
-		return nil
-	})
+		if p.running() {
+			t.Errorf("after %s: %s %s still running", total, what, p)
+		}
+	}
 }
 
 // killIfRunning is a test's cleanup for a process that must not outlive it

@@ -74,7 +74,7 @@ type serverStats struct {
 	errorsTotal  atomic.Int64
 	lastActivity atomic.Int64 // unix nanoseconds
 	everReady    atomic.Bool  // the child has completed a handshake at least once
-	crashLooped  atomic.Bool  // set by the root when it gives up restarting
+	halted       atomic.Bool  // set by the root when it no longer restarts it (crash_loop, stopped)
 }
 
 func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()) }

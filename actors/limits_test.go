@@ -49,7 +49,7 @@ func TestMemoryLimitKillsChild(t *testing.T) {
 			ev = &page.Events[i]
 		}
 	}
-	if ev == nil || ev.Data["max_memory_mb"] != int64(limit) || ev.Data["rss_mb"].(int64) <= int64(limit) {
+	if ev == nil || ev.Data["max_memory_mb"] != int64(limit) || ev.Data["rss_mb"].(float64) <= float64(limit) {
 		t.Fatalf("memory_limit_exceeded event: %+v in %v", ev, eventNames(page))
 	}
 	s := ts.waitState(t, hog.ServerID, StateRunning, 1)

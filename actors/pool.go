@@ -110,7 +110,7 @@ func (p *poolActor) acquired(e *poolEntry, reused bool) *PoolAcquired {
 func leastBusy(list []*poolEntry) *poolEntry {
 	var best *poolEntry
 	for _, e := range list {
-		if e.stats.crashLooped.Load() {
+		if e.stats.halted.Load() {
 			continue
 		}
 		if best == nil || e.stats.inFlight.Load() < best.stats.inFlight.Load() {

@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,84 @@ func TestRestartConfigValidation(t *testing.T) {
 	if err := r.restartPolicy(&s, &RestartConfig{Policy: Transient, MaxRestarts: &ten}); err != nil ||
 		s.Policy.Kind != Transient || s.Policy.MaxRestarts != 10 || s.Policy.Initial != 100*time.Millisecond {
 		t.Errorf("valid: %v %+v", err, s.Policy)
+	}
+}
+
+// stop_server and restart_server reach a server in backoff (its actor is
+// suspended, waiting for the restart they cancel) and answer at once.
+func TestStopAndRestartDuringBackoff(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(_ *config.Config, o *Options) {
+		o.Policy = RestartPolicy{Initial: 5 * time.Second, Max: 5 * time.Second}
+	})
+	for _, how := range []string{"stop", "restart"} {
+		id := ts.createWith(t, nil)
+		ts.endBy(t, id, "crash")
+		ts.waitState(t, id, StateBackoff)
+		t0 := time.Now()
+		var err error
+		if how == "stop" {
+			_, err = ts.Ask(&StopServer{ServerID: id}, 3*time.Second)
+		} else {
+			_, err = ts.Ask(&RestartServer{ServerID: id}, 3*time.Second)
+		}
+		if err != nil {
+			t.Fatalf("%s during backoff: %v after %s", how, err, time.Since(t0))
+		}
+		if how == "restart" {
+			ts.waitState(t, id, StateRunning)
+		}
+	}
+}
+
+// A restart by hand whose new process dies while starting answers with
+// the failure instead of never.
+func TestRestartServerThatDiesAtStart(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "started")
+	ts := newTestSystem(t, nil, fakeTemplate(t, "once", "once", map[string]string{"METAMCP_FAKE_MARKER": marker}))
+	res, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "once", Template: "once",
+		Config: ServerConfig{Restart: &RestartConfig{Policy: Temporary}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.(*ServerCreated).Server.ServerID
+	ts.endBy(t, id, "crash")
+	ts.waitState(t, id, StateStopped)
+	if _, err := ts.Ask(&RestartServer{ServerID: id}, 10*time.Second); !errors.Is(err, ErrStartFailed) {
+		t.Fatalf("restart_server of a child that dies at start: %v, want ErrStartFailed", err)
+	}
+}
+
+// Bringing back a server with no process counts against the limit.
+func TestRestartServerRespectsLimit(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.MaxConcurrentServers = 1 })
+	id := ts.createWith(t, &RestartConfig{Policy: Temporary})
+	ts.endBy(t, id, "exit")
+	ts.waitState(t, id, StateStopped)
+	ts.createWith(t, nil)
+	if _, err := ts.ask(t, &RestartServer{ServerID: id}); !errors.Is(err, ErrTooManyServers) {
+		t.Fatalf("restart over the limit: %v, want ErrTooManyServers", err)
+	}
+}
+
+// A stopped (by its policy) pooled server is not handed out again.
+func TestPoolSkipsStopped(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.RestartPolicy = Temporary })
+	res, err := ts.ask(t, &AcquirePooled{Template: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := res.(*PoolAcquired).Server.ServerID
+	ts.endBy(t, first, "exit")
+	ts.waitState(t, first, StateStopped)
+	res, err = ts.ask(t, &AcquirePooled{Template: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.(*PoolAcquired); got.Reused || got.Server.ServerID == first {
+		t.Fatalf("the pool handed out the stopped server: %+v", got)
 	}
 }

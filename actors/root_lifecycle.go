@@ -19,6 +19,11 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 	if ctx.Sender() != nil {
 		e.stopWaiters = append(e.stopWaiters, ctx.Sender())
 	}
+	for _, w := range e.respawn { // a restart by hand under way: the stop wins
+		ctx.Send(w, fmt.Errorf("%w: %s was stopped during its restart", ErrStopping, e.spec.ID))
+	}
+	e.respawn = nil
+	wasBackoff := e.state == StateBackoff
 	r.cancelRestart(e)
 	e.held.failAll(r.deps, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
 	if e.state == StateCrashLoop || e.state == StateStopped {
@@ -33,7 +38,18 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 		// Poison, not Stop: calls already in the actor's mailbox are
 		// answered (with ErrStopping) before it stops, so none is lost.
 		e.state = StateStopping
-		ctx.Poison(e.actor)
+		r.poison(ctx, e, wasBackoff)
+	}
+}
+
+// poison stops a server actor after the messages in its mailbox. One in
+// backoff is suspended, waiting for the restart just cancelled: it is
+// resumed (as crashed: it answers what is queued as not running) so that
+// it reaches the pill.
+func (r *rootActor) poison(ctx actor.Context, e *entry, suspended bool) {
+	ctx.Poison(e.actor)
+	if sup, ok := ctx.(actor.Supervisor); ok && suspended {
+		sup.ResumeChildren(e.actor)
 	}
 }
 
@@ -127,6 +143,7 @@ func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, wh
 // until stop_server removes it or restart_server starts it again.
 func (r *rootActor) ended(sup actor.Supervisor, e *entry, reason any) {
 	e.state, e.pid, e.nextRestart = StateStopped, 0, time.Time{}
+	e.stats.halted.Store(true) // the pool hands it out no more
 	e.held.failAll(r.deps, r.notRunningError(e))
 	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventServerExited, ServerID: e.spec.ID,
 		Data: map[string]any{"reason": fmt.Sprint(reason), "policy": e.spec.Policy.Kind}}})
@@ -138,7 +155,7 @@ func (r *rootActor) ended(sup actor.Supervisor, e *entry, reason any) {
 
 func (r *rootActor) crashLoop(sup actor.Supervisor, e *entry, reason any) {
 	e.state, e.pid, e.nextRestart = StateCrashLoop, 0, time.Time{}
-	e.stats.crashLooped.Store(true)
+	e.stats.halted.Store(true)
 	e.held.failAll(r.deps, r.crashLoopError(e))
 	p := e.tracker.policy
 	r.deps.root.Send(r.events, &publish{Event: Event{Event: EventCrashLoop, ServerID: e.spec.ID,
@@ -173,22 +190,31 @@ func (r *rootActor) restart(ctx actor.Context, m *RestartServer) {
 		respond(ctx, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
 		return
 	}
+	_, live := r.byActor[e.actor.Id]
+	if idle := e.state == StateCrashLoop || e.state == StateStopped; idle {
+		if max, n := r.deps.cfg.MaxConcurrentServers, r.live(); n >= max {
+			respond(ctx, fmt.Errorf("%w: %d of %d servers are live; stop one (stop_server) or raise max_concurrent_servers",
+				ErrTooManyServers, n, max))
+			return
+		}
+	}
 	if ctx.Sender() != nil {
 		e.respawn = append(e.respawn, ctx.Sender())
 	} else if e.respawn == nil {
 		e.respawn = []*actor.PID{}
 	}
+	wasBackoff := e.state == StateBackoff
 	r.cancelRestart(e)
 	e.tracker.reset()
-	e.stats.crashLooped.Store(false)
-	if _, live := r.byActor[e.actor.Id]; !live {
+	e.stats.halted.Store(false)
+	if !live {
 		r.respawn(ctx, e)
 		return
 	}
 	if e.state != StateStopping {
 		e.state = StateStopping
 		e.held.failAll(r.deps, fmt.Errorf("%w: %s is being restarted by request", ErrNotRunning, e.spec.ID))
-		ctx.Poison(e.actor)
+		r.poison(ctx, e, wasBackoff)
 	}
 }
 
@@ -196,6 +222,13 @@ func (r *rootActor) restart(ctx actor.Context, m *RestartServer) {
 func (r *rootActor) respawn(ctx actor.Context, e *entry) {
 	waiters := e.respawn
 	e.respawn = nil
+	if r.stopping {
+		for _, w := range waiters {
+			ctx.Send(w, ErrShuttingDown)
+		}
+		r.remove(ctx, e)
+		return
+	}
 	spec, stats, d := e.spec, e.stats, r.deps
 	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newServerActor(spec, stats, d)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -163,10 +164,10 @@ func (a *serverActor) overLimit(ctx actor.Context, m *overLimit) {
 	if m.gen != a.gen || a.state != StateRunning || a.killedFor != "" {
 		return
 	}
-	a.killedFor = fmt.Sprintf("memory limit exceeded: %d MB resident, max_memory_mb %d",
-		m.rss>>20, m.limit>>20)
-	a.log.Warn().Int64("rss_mb", m.rss>>20).Int64("limit_mb", m.limit>>20).Msg("killing child over its memory limit")
-	a.publish(ctx, EventMemoryExceeded, map[string]any{"rss_mb": m.rss >> 20, "max_memory_mb": m.limit >> 20,
+	rssMB := math.Ceil(float64(m.rss)/(1<<20)*10) / 10 // over the limit shows as over
+	a.killedFor = fmt.Sprintf("memory limit exceeded: %.1f MB resident, max_memory_mb %d", rssMB, m.limit>>20)
+	a.log.Warn().Float64("rss_mb", rssMB).Int64("limit_mb", m.limit>>20).Msg("killing child over its memory limit")
+	a.publish(ctx, EventMemoryExceeded, map[string]any{"rss_mb": rssMB, "max_memory_mb": m.limit >> 20,
 		"pid": a.conn.PID()})
 	a.conn.Kill()
 }
@@ -263,6 +264,12 @@ func (a *serverActor) exited(ctx actor.Context, m *childExited) {
 		a.startFailed(ctx, &childStartFailed{gen: m.gen, err: &child.StartError{
 			Err: fmt.Errorf("child %s during start", ex.String()), Stderr: ex.Stderr}})
 		return
+	}
+	if a.state == StateStarting { // a restart that died starting: its requesters hear now
+		for _, w := range a.waiters {
+			ctx.Send(w, fmt.Errorf("%w: child %s during start", ErrStartFailed, ex.String()))
+		}
+		a.waiters = nil
 	}
 	a.state = stateCrashed // if resumed (crash_loop), it answers calls as not running
 	reason := "child " + ex.String()

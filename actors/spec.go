@@ -103,6 +103,7 @@ func (r *resolver) restartPolicy(s *Spec, c *RestartConfig) error {
 		return nil
 	}
 	var o RestartPolicy
+	c.Policy = strings.ToLower(strings.TrimSpace(c.Policy))
 	switch c.Policy {
 	case "", Permanent, Transient, Temporary:
 		o.Kind = c.Policy
@@ -156,8 +157,11 @@ func (r *resolver) fromTemplate(s *Spec, req CreateRequest) error {
 	}
 	s.Template = t.Name
 	if t.Builtin {
+		if len(req.Config.Args) > 0 { // they could override --base-dir and the HTTP limits
+			return fmt.Errorf("%w: built-in template %s takes no config.args", ErrBadRequest, t.Name)
+		}
 		s.Type, s.Command = "template", r.self
-		s.Args = append(r.builtinArgs(s.ID, t.Name), req.Config.Args...)
+		s.Args = r.builtinArgs(s.ID, t.Name)
 		s.Env = childEnv(r.cfg.EnvPassthrough, nil, req.Config.Env)
 		return nil
 	}

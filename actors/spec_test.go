@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -55,6 +56,7 @@ func TestResolveErrors(t *testing.T) {
 		{"outside", CreateRequest{Name: "x", ScriptPath: escape}, ErrPathNotAllowed, "allowed_directories"},
 		{"dotdot", CreateRequest{Name: "x", ScriptPath: filepath.Join(dir, "..", filepath.Base(outside), "server.py")}, ErrPathNotAllowed, escape},
 		{"symlink out", CreateRequest{Name: "x", ScriptPath: link}, ErrPathNotAllowed, escape},
+		{"args to a built-in", CreateRequest{Name: "x", Template: "file_handler_template", Config: ServerConfig{Args: []string{"--base-dir", "/"}}}, ErrBadRequest, "takes no config.args"},
 		{"cwd outside", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Cwd: outside}}, ErrPathNotAllowed, "cwd"},
 		{"bad type", CreateRequest{Name: "x", ScriptPath: script, ServerType: "ruby"}, ErrBadRequest, "python, node or executable"},
 		{"executable not allowed", CreateRequest{Name: "x", ScriptPath: script, ServerType: "executable"}, ErrCommandNotAllowed, "server.py"},
@@ -73,7 +75,7 @@ func TestResolveErrors(t *testing.T) {
 
 func TestResolveBuiltinAndScript(t *testing.T) {
 	r := testResolver(t, []string{"metamcp", "python3"})
-	s, err := r.resolve(CreateRequest{Name: "f", Template: templates.FileHandler, Config: ServerConfig{Args: []string{"--x"}}})
+	s, err := r.resolve(CreateRequest{Name: "f", Template: templates.FileHandler})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,11 +85,14 @@ func TestResolveBuiltinAndScript(t *testing.T) {
 	if base := s.Args[slices.Index(s.Args, "--base-dir")+1]; !strings.HasPrefix(base, r.cfg.TempDirectory) || !strings.Contains(base, s.ID) {
 		t.Fatalf("file handler base dir %q is not a per-server dir under the temp directory", base)
 	}
-	script := filepath.Join(t.TempDir(), "srv.py")
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not on PATH")
+	}
+	script := filepath.Join(r.cfg.TempDirectory, "srv.py")
 	_ = os.WriteFile(script, nil, 0o600)
 	s, err = r.resolve(CreateRequest{Name: "p", ScriptPath: script})
 	if err != nil {
-		t.Skipf("python3 not on PATH: %v", err)
+		t.Fatal(err)
 	}
 	if filepath.Base(s.Command) != "python3" || s.Args[0] != script || s.Type != "python" {
 		t.Fatalf("script spec = %s %v type %s", s.Command, s.Args, s.Type)

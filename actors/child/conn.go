@@ -62,6 +62,7 @@ type Conn struct {
 	wg        sync.WaitGroup // the waiter and the stderr drain
 	closeOnce sync.Once
 	started   time.Time
+	mark      string // METAMCP_OWNER of this child and its descendants, or ""
 }
 
 // Start forks the child and begins its MCP session (no handshake yet: see
@@ -143,7 +144,8 @@ func (c *Conn) wait(drained <-chan struct{}) {
 	err := c.cmd.Wait()
 	_ = killGroup(c.pid) // grandchildren left in the group die with the leader
 	releaseGroup(c.pid)
-	select { // let the last stderr lines arrive before reporting
+	killLeftBehind(c.mark) // and those that left it
+	select {               // let the last stderr lines arrive before reporting
 	case <-drained:
 	case <-time.After(100 * time.Millisecond):
 		c.stderr.Close() // a process outside the group still holds the pipe

@@ -3,6 +3,7 @@
 package child
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"os/exec"
@@ -83,12 +84,17 @@ func RunGuardian(args []string) {
 	_, _ = io.Copy(io.Discard, pipe) // returns when the owner is gone
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		if killMarked(func(owner []byte) bool { return string(owner) == string(mark) }) == 0 {
+		if killMarked(func(owner []byte) bool { return ofInstance(owner, mark) }) == 0 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	os.Exit(0)
+}
+
+// ofInstance says whether a child's mark ("INSTANCE/N") is the instance's.
+func ofInstance(owner, instance []byte) bool {
+	return bytes.HasPrefix(owner, instance) && (len(owner) == len(instance) || owner[len(instance)] == '/')
 }
 
 // killMarked SIGKILLs every live process whose METAMCP_OWNER matches, and

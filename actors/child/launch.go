@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,8 +16,11 @@ import (
 // shim reports the child's pid.
 func (c *Conn) command() (cmd *exec.Cmd, pidR *os.File, err error) {
 	env := c.opts.Env
-	if o := ownerEnv(c.opts.Owner); o != "" {
-		env = append(slices.Clip(env), o)
+	if c.opts.Owner != "" {
+		// Its own mark, under the instance's: what it leaves behind when it
+		// exits can be found by it, even outside its process group.
+		c.mark = c.opts.Owner + "/" + strconv.FormatUint(childSeq.Add(1), 10)
+		env = append(slices.Clip(env), ownerEnv(c.mark))
 	}
 	if !c.shimmed() {
 		cmd = exec.Command(c.opts.Command, c.opts.Args...)
@@ -35,6 +39,9 @@ func (c *Conn) command() (cmd *exec.Cmd, pidR *os.File, err error) {
 	prepareShim(cmd)
 	return cmd, pidR, nil
 }
+
+// childSeq numbers the children of this process, for their marks.
+var childSeq atomic.Uint64
 
 func (c *Conn) shimmed() bool { return c.opts.Shim != "" && shimSupported }
 

@@ -50,9 +50,9 @@ func reapAll() {
 	}
 }
 
-// treeOf lists the live processes, other than root, that are in root's
-// process group or whose chain of parents leads to root. Zombies are left
-// out: they are dead already and reaped by reapAll.
+// treeOf lists the processes, other than root, that are in root's process
+// group or whose chain of parents leads to root: the live ones, and root's
+// own zombies (until reapAll has them). Others' zombies are left out.
 func treeOf(root int) []int {
 	procs := map[int]procEntry{}
 	entries, _ := os.ReadDir("/proc")
@@ -67,7 +67,10 @@ func treeOf(root int) []int {
 	}
 	var out []int
 	for pid, p := range procs {
-		if p.state == 'Z' {
+		// Zombies are dead already — but our own stay listed until reapAll
+		// has them: a multi-threaded process shows Z before it can be
+		// waited for.
+		if p.state == 'Z' && p.ppid != root {
 			continue
 		}
 		if p.pgrp == root || descends(procs, p.ppid, root) {

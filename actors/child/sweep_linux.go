@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"strconv"
+	"time"
 )
 
 // ownerVar marks every process a metamcp instance starts, and everything
@@ -27,6 +28,22 @@ func NewOwnerMark() string {
 	var nonce [4]byte
 	_, _ = rand.Read(nonce[:])
 	return strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(start, 10) + ":" + hex.EncodeToString(nonce[:])
+}
+
+// killLeftBehind kills, after a child has exited, every process that still
+// carries its mark: descendants that left its process group (setsid) or
+// were orphaned by a double fork. A few passes, for those that fork while
+// being killed.
+func killLeftBehind(mark string) {
+	if mark == "" {
+		return
+	}
+	for range 5 {
+		if killMarked(func(owner []byte) bool { return string(owner) == mark }) == 0 {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func ownerEnv(mark string) string {

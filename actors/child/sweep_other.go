@@ -7,6 +7,9 @@ func NewOwnerMark() string { return "" }
 
 func ownerEnv(string) string { return "" }
 
+// killLeftBehind: see the process group and Job Object kills instead.
+func killLeftBehind(string) {}
+
 // SweepOrphans is Linux-only: macOS relies on the shim's watchdog and
 // Windows on Job Objects.
 func SweepOrphans() int { return 0 }
