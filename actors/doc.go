@@ -3,6 +3,7 @@
 //	root supervisor (root.go)         registry of servers, routing, restart policy
 //	├── events      (events.go)       the event history
 //	├── pool        (pool.go)         servers kept per template for reuse
+//	├── monitor     (monitor.go)      one /proc scan per round: memory and CPU by group
 //	└── srv_…       (server.go)       one per child MCP server; owns its process
 //
 // The front end talks to the tree only through System.Ask with the exported
@@ -19,8 +20,15 @@
 //   - When a child exits unexpectedly, calls in flight fail at once with the
 //     exit and the child's last stderr line; the server actor fails and the
 //     root supervisor restarts it after a jittered exponential backoff under
-//     the same server_id, or, after too many failures in the window, leaves
-//     it listed in crash_loop.
+//     the same server_id — as its restart policy (permanent, transient,
+//     temporary) says — or, after too many failures in the window, leaves
+//     it listed in crash_loop; one its policy does not restart stays listed
+//     as stopped. restart_server brings either back.
+//   - A child whose process group passes max_memory_mb is killed, and the
+//     policy decides.
+//   - No descendant of a child outlives metamcp: every child carries the
+//     instance's mark, and a guardian process kills what is marked when
+//     metamcp dies (actors/child).
 //   - list_servers, get_server_capabilities and health checks of servers
 //     that are not running are answered from the root's registry, so they
 //     never wait on a suspended actor.

@@ -42,26 +42,27 @@ type ServerInfo struct {
 
 // Health answers HealthCheck.
 type Health struct {
-	ServerID      string    `json:"server_id"`
-	Healthy       bool      `json:"healthy"`
-	Status        string    `json:"status"`
-	PID           int       `json:"pid"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
-	IdleSeconds   float64   `json:"idle_seconds"`
-	Restarts      int       `json:"restarts"`
-	PingMS        *float64  `json:"ping_ms"`
-	RSSMB         *float64  `json:"rss_mb"`
-	GroupRSSMB    *float64  `json:"group_rss_mb,omitempty"` // the server and what it started, at the last scan
-	CPUPercent    *float64  `json:"cpu_percent,omitempty"`  // of one core, between the last two scans
-	Processes     int       `json:"processes,omitempty"`    // in the server's process group, at the last scan
-	InFlight      int64     `json:"in_flight"`
-	CallsTotal    int64     `json:"calls_total"`
-	ErrorsTotal   int64     `json:"errors_total"`
-	TimeoutLimit  float64   `json:"timeout_limit"`
-	MaxMemoryMB   int       `json:"max_memory_mb"`
-	CreatedAt     time.Time `json:"created_at"`
-	LastActivity  time.Time `json:"last_activity"`
-	Error         string    `json:"error,omitempty"`
+	ServerID      string     `json:"server_id"`
+	Healthy       bool       `json:"healthy"`
+	Status        string     `json:"status"`
+	PID           int        `json:"pid"`
+	UptimeSeconds float64    `json:"uptime_seconds"`
+	IdleSeconds   float64    `json:"idle_seconds"`
+	Restarts      int        `json:"restarts"`
+	PingMS        *float64   `json:"ping_ms"`
+	RSSMB         *float64   `json:"rss_mb"`
+	GroupRSSMB    *float64   `json:"group_rss_mb,omitempty"` // the server and what it started, at the last scan
+	CPUPercent    *float64   `json:"cpu_percent,omitempty"`  // of one core, between the last two scans
+	Processes     int        `json:"processes,omitempty"`    // in the server's process group, at the last scan
+	InFlight      int64      `json:"in_flight"`
+	CallsTotal    int64      `json:"calls_total"`
+	ErrorsTotal   int64      `json:"errors_total"`
+	TimeoutLimit  float64    `json:"timeout_limit"`
+	MaxMemoryMB   int        `json:"max_memory_mb"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastActivity  time.Time  `json:"last_activity"`
+	NextRestartAt *time.Time `json:"next_restart_at,omitempty"` // in backoff
+	Error         string     `json:"error,omitempty"`
 }
 
 // serverStats are a server's counters. They outlive restarts of its actor

@@ -45,6 +45,10 @@ func (r *rootActor) healthFromEntry(e *entry) *Health {
 		TimeoutLimit: e.spec.Timeout.Seconds(), MaxMemoryMB: e.spec.MaxMemoryMB,
 		CreatedAt: e.createdAt.UTC(), LastActivity: s.lastActive().UTC(),
 	}
+	if !e.nextRestart.IsZero() {
+		t := e.nextRestart.UTC()
+		h.NextRestartAt = &t
+	}
 	if e.state == StateRunning {
 		h.UptimeSeconds = time.Since(e.startedAt).Seconds()
 		h.IdleSeconds = time.Since(s.lastActive()).Seconds()

@@ -232,6 +232,22 @@ func TestCrashLoop(t *testing.T) {
 	if !hasEvent(ts.events(t, id), EventCrashLoop) {
 		t.Error("no server_crash_loop event")
 	}
+	// The backoff sequence: 10, 20, 40 ms (×2, capped at 40), each ±20 %.
+	var delays []int64
+	for _, e := range ts.events(t, id).Events {
+		if e.Event == EventRestartScheduled {
+			delays = append(delays, e.Data["delay_ms"].(int64))
+		}
+	}
+	want := []int64{10, 20, 40}
+	if len(delays) != len(want) {
+		t.Fatalf("restart delays %v, want about %v", delays, want)
+	}
+	for i, d := range delays {
+		if lo, hi := want[i]*8/10, want[i]*12/10; d < lo || d > hi {
+			t.Errorf("restart %d after %d ms, want %d ms ±20%% (all: %v)", i+1, d, want[i], delays)
+		}
+	}
 	if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
 		t.Fatalf("stopping a crash_loop server: %v", err)
 	}

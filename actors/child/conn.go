@@ -34,8 +34,8 @@ type Options struct {
 	OnNotification func(method string, params map[string]any)
 	// Shim, when set, is an executable that understands
 	// "shim --ppid PID -- CMD ARGS..." (metamcp itself). Where the platform
-	// supports it (Linux), the child runs under it so that no descendant
-	// survives metamcp; elsewhere it is ignored.
+	// supports it (Linux, macOS), the child runs under it so that no
+	// descendant survives metamcp; elsewhere it is ignored.
 	Shim string
 	// Owner is the instance's mark (NewOwnerMark), put in the child's
 	// environment as METAMCP_OWNER for the guardian and the start-up sweep.
