@@ -62,6 +62,9 @@ func (a *eventsActor) Receive(ctx actor.Context) {
 		a.record(m.Event)
 	case *QueryEvents:
 		respond(ctx, a.query(m))
+	case *describe:
+		respond(ctx, &TreeNode{Name: "events", Kind: "events", Actor: ctx.Self().Id, State: "running",
+			Detail: map[string]any{"held": a.size, "capacity": len(a.ring), "last_id": a.lastID}})
 	}
 }
 
@@ -85,6 +88,9 @@ func (a *eventsActor) query(q *QueryEvents) *EventPage {
 	out := make([]Event, 0, min(q.Limit, a.size))
 	for i := 0; i < a.size && len(out) < q.Limit; i++ {
 		e := a.ring[(a.next-1-i+len(a.ring))%len(a.ring)]
+		if e.ID <= q.AfterID || (!q.Since.IsZero() && e.Timestamp.Before(q.Since)) {
+			break // older from here on
+		}
 		if (q.ServerID == "" || e.ServerID == q.ServerID) && (q.Type == "" || e.Event == q.Type) {
 			out = append(out, e)
 		}

@@ -86,7 +86,14 @@ type QueryEvents struct {
 	Limit    int
 	ServerID string
 	Type     string
+	AfterID  uint64    // only events with a larger id (to follow the history)
+	Since    time.Time // only events at or after this time
 }
+
+// DescribeTree asks the supervision tree to describe itself: the root asks
+// every actor under it, and each answers with its own state. Reply:
+// *TreeNode, the root.
+type DescribeTree struct{}
 
 // ---- Replies ------------------------------------------------------------
 
@@ -177,6 +184,8 @@ type (
 		gen   uint64
 		tools []child.Tool
 	}
+	// describe asks one actor for its TreeNode.
+	describe struct{}
 	// sample asks the monitor actor for a scan of the process table.
 	sample struct{}
 	// usageReport carries a scan to the root.
@@ -201,6 +210,8 @@ func (RestartServer) metamcpMessage()    {}
 func (HealthCheck) metamcpMessage()      {}
 func (AcquirePooled) metamcpMessage()    {}
 func (QueryEvents) metamcpMessage()      {}
+func (DescribeTree) metamcpMessage()     {}
+func (describe) metamcpMessage()         {}
 func (publish) metamcpMessage()          {}
 func (whoAreYou) metamcpMessage()        {}
 func (statusUpdate) metamcpMessage()     {}

@@ -20,6 +20,10 @@ import (
 type monitorActor struct {
 	every  time.Duration
 	cancel scheduler.CancelFunc
+	scans  int
+	procs  int           // in the last scan
+	took   time.Duration // the last scan
+	off    bool          // not on this platform
 }
 
 func newMonitorActor(every time.Duration) actor.Actor { return &monitorActor{every: every} }
@@ -29,12 +33,26 @@ func (m *monitorActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		m.cancel = scheduler.NewTimerScheduler(ctx).SendRepeatedly(m.every, m.every, ctx.Self(), &sample{})
 	case *sample:
+		t0 := time.Now()
 		u, err := child.ScanUsage()
 		if err != nil {
 			m.cancel() // not on this platform: nothing to do, ever
+			m.off = true
 			return
 		}
+		m.scans, m.took, m.procs = m.scans+1, time.Since(t0), 0
+		for _, g := range u.Groups {
+			m.procs += len(g)
+		}
 		ctx.Send(ctx.Parent(), &usageReport{usage: u})
+	case *describe:
+		state := "running"
+		if m.off {
+			state = "off"
+		}
+		respond(ctx, &TreeNode{Name: "monitor", Kind: "monitor", Actor: ctx.Self().Id, State: state,
+			Detail: map[string]any{"interval_ms": m.every.Milliseconds(), "scans": m.scans,
+				"last_scan_ms": float64(m.took.Microseconds()) / 1000, "processes_seen": m.procs}})
 	case *actor.Stopping:
 		if m.cancel != nil {
 			m.cancel()

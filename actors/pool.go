@@ -55,6 +55,16 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		p.removed(m.ID)
 	case *poolSweep:
 		p.sweep(ctx)
+	case *describe:
+		byTemplate := map[string][]string{}
+		for t, list := range p.entries {
+			for _, e := range list {
+				byTemplate[t] = append(byTemplate[t], e.id)
+			}
+		}
+		respond(ctx, &TreeNode{Name: "pool", Kind: "pool", Actor: ctx.Self().Id, State: "running",
+			Detail: map[string]any{"pooled": byTemplate, "idle_ttl_seconds": p.deps.cfg.PoolIdleTTLSeconds,
+				"max_per_template": p.deps.cfg.PoolMaxPerTemplate}})
 	}
 }
 

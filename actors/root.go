@@ -85,6 +85,8 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		r.stop(ctx, m)
 	case *RestartServer:
 		r.restart(ctx, m)
+	case *DescribeTree:
+		r.describeTree(ctx)
 	case *HealthCheck:
 		r.health(ctx, m)
 	case *statusUpdate:

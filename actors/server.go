@@ -84,6 +84,16 @@ func (a *serverActor) Receive(ctx actor.Context) {
 		a.probe(ctx)
 	case *overLimit:
 		a.overLimit(ctx, m)
+	case *describe:
+		d := map[string]any{"generation": a.gen, "in_flight": a.stats.inFlight.Load(), "queued": a.queue.len()}
+		if a.conn != nil {
+			d["pid"], d["group"] = a.conn.PID(), a.conn.GroupID()
+		}
+		state := a.state
+		if state == stateCrashed {
+			state = "crashed"
+		}
+		respond(ctx, &TreeNode{Name: a.spec.ID, Kind: "server", Actor: ctx.Self().Id, State: state, Detail: d})
 	case *toolsChanged:
 		a.refreshTools(ctx, m)
 	case *toolsListed:

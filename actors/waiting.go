@@ -81,3 +81,6 @@ func (w *waitList) stopTimer() {
 		w.timer = nil
 	}
 }
+
+// len is how many calls wait.
+func (w *waitList) len() int { return len(w.calls) }

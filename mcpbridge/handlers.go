@@ -233,3 +233,14 @@ func (b *Bridge) getEventHistory(_ context.Context, req mcp.CallToolRequest) (*m
 	return success(map[string]any{"events": page.Events, "total_in_history": page.Total,
 		"returned": len(page.Events)}), nil
 }
+
+func (b *Bridge) getSupervisionTree(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if _, err := parseArgs(req); err != nil {
+		return failure(err, nil), nil
+	}
+	res, err := b.sys.Ask(&actors.DescribeTree{}, askTimeout)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	return success(map[string]any{"tree": res, "status": "success"}), nil
+}

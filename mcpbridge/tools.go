@@ -103,5 +103,10 @@ func (b *Bridge) tools() []tool {
 			mcp.WithString("event_type", mcp.Description("Only events of this type, e.g. server_crashed.")),
 			mcp.WithReadOnlyHintAnnotation(true),
 		), b.getEventHistory},
+		{mcp.NewTool("get_supervision_tree",
+			mcp.WithDescription("The live supervision tree, as each actor describes itself: the root supervisor, "+
+				"the event stream, the pool, the monitor and one node per server (state, pid, restarts, in-flight calls, last exit)."),
+			mcp.WithReadOnlyHintAnnotation(true),
+		), b.getSupervisionTree},
 	}
 }

@@ -135,7 +135,7 @@ func TestToolsList(t *testing.T) {
 	}
 	want := []string{"create_server", "execute_on_server", "orchestrate_task", "list_servers",
 		"get_server_capabilities", "stop_server", "stop_all_servers", "get_or_create_pooled_server",
-		"health_check", "health_check_all", "get_event_history", "restart_server"}
+		"health_check", "health_check_all", "get_event_history", "restart_server", "get_supervision_tree"}
 	var got []string
 	for _, tool := range res.Tools {
 		got = append(got, tool.Name)
@@ -1300,6 +1300,15 @@ func TestCrashLoop(t *testing.T) {
 	}
 	if row := jobj(t, mustOK(t, s, "list_servers", nil), "servers", 0); row["status"] != "running" || jnum(t, row, "restarts") != 6 {
 		t.Errorf("after restart_server: %s", jsonText(row))
+	}
+	// The supervision tree shows it, read from the actors.
+	tree := jobj(t, mustOK(t, s, "get_supervision_tree", nil), "tree")
+	kids, _ := tree["children"].([]any)
+	if tree["name"] != "root" || len(kids) != 4 {
+		t.Fatalf("tree: %s", jsonText(tree))
+	}
+	if srv := kids[3].(map[string]any); srv["name"] != id || srv["state"] != "running" || jnum(t, srv, "server", "restarts") != 6 {
+		t.Errorf("server node: %s", jsonText(srv))
 	}
 	mustOK(t, s, "stop_server", map[string]any{"server_id": id})
 	if list := mustOK(t, s, "list_servers", nil); jnum(t, list, "total") != 0 {

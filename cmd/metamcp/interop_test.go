@@ -42,7 +42,7 @@ import (
 // interopTools are metamcp's own tools, sorted.
 var interopTools = []string{
 	"create_server", "execute_on_server", "get_event_history", "get_or_create_pooled_server",
-	"get_server_capabilities", "health_check", "health_check_all", "list_servers",
+	"get_server_capabilities", "get_supervision_tree", "health_check", "health_check_all", "list_servers",
 	"orchestrate_task", "restart_server", "stop_all_servers", "stop_server",
 }
 

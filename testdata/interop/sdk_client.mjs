@@ -19,6 +19,7 @@ const EXPECTED_TOOLS = [
   "get_event_history",
   "get_or_create_pooled_server",
   "get_server_capabilities",
+  "get_supervision_tree",
   "health_check",
   "health_check_all",
   "list_servers",
