@@ -50,10 +50,11 @@ type eventsActor struct {
 	size   int
 	lastID uint64
 	log    zerolog.Logger
+	notify func(Event) // Options.OnEvent, or nil
 }
 
-func newEventsActor(capacity int, log zerolog.Logger) actor.Actor {
-	return &eventsActor{ring: make([]Event, capacity), log: log}
+func newEventsActor(capacity int, log zerolog.Logger, notify func(Event)) actor.Actor {
+	return &eventsActor{ring: make([]Event, capacity), log: log, notify: notify}
 }
 
 func (a *eventsActor) Receive(ctx actor.Context) {
@@ -80,6 +81,9 @@ func (a *eventsActor) record(e Event) {
 		a.size++
 	}
 	a.log.Debug().Str("event", e.Event).Str("server_id", e.ServerID).Interface("data", e.Data).Msg("event")
+	if a.notify != nil {
+		a.notify(e)
+	}
 }
 
 // query walks from the newest event back, keeping matches up to the limit,

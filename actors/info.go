@@ -36,6 +36,8 @@ type ServerInfo struct {
 	Args          []string    `json:"args"`
 	ToolCount     int         `json:"tool_count"`
 	InFlight      int64       `json:"in_flight"`
+	RSSMB         *float64    `json:"rss_mb,omitempty"`      // the server's process group, at the last scan
+	CPUPercent    *float64    `json:"cpu_percent,omitempty"` // of one core, between the last two scans
 	NextRestartAt *time.Time  `json:"next_restart_at,omitempty"`
 	LastExit      *child.Exit `json:"last_exit,omitempty"`
 }

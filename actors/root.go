@@ -107,7 +107,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 func (r *rootActor) spawnFixed(ctx actor.Context) {
 	size, log := r.deps.cfg.EventHistorySize, r.deps.log
 	r.events, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newEventsActor(size, log.With().Str("actor", "events").Logger())
+		return newEventsActor(size, log.With().Str("actor", "events").Logger(), r.deps.onEvent)
 	}), "events")
 	r.deps.events = r.events
 	self := ctx.Self()
@@ -259,6 +259,10 @@ func (r *rootActor) info(e *entry) ServerInfo {
 	}
 	if e.info != nil {
 		si.ToolCount = len(e.info.Tools)
+	}
+	if u := e.usage; u.sampled && e.state == StateRunning {
+		mb, cpu := float64(u.rss)/(1<<20), u.cpuPercent
+		si.RSSMB, si.CPUPercent = &mb, &cpu
 	}
 	if !e.nextRestart.IsZero() {
 		t := e.nextRestart.UTC()

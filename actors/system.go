@@ -32,6 +32,9 @@ type Options struct {
 	Now func() time.Time
 	// NoSweep turns off the pool's timed idle sweep (tests send poolSweep).
 	NoSweep bool
+	// OnEvent, when set, sees every event as it is recorded (metrics). It
+	// is called from the event-stream actor and must not block.
+	OnEvent func(Event)
 }
 
 // deps is what every actor of one System shares. Written before the actors
@@ -46,6 +49,7 @@ type deps struct {
 	noSweep  bool
 	shim     string // runs each child under "shim" (process_shim on), or ""
 	owner    string // this instance's METAMCP_OWNER mark, or ""
+	onEvent  func(Event)
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -89,7 +93,7 @@ func Start(o Options) (*System, error) {
 		actor.WithDeveloperSupervisionLogging(false), // it prints to stdout
 	)
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
-	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, now: o.Now, noSweep: o.NoSweep,
+	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, onEvent: o.OnEvent, now: o.Now, noSweep: o.NoSweep,
 		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}}
 	d.owner = child.NewOwnerMark()
 	if shimOn(o.Config.ProcessShim) {
