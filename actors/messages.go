@@ -59,6 +59,7 @@ type CallTool struct {
 	Arguments json.RawMessage
 	Deadline  time.Time // zero: the server's timeout from now
 	Ctx       context.Context
+	arrived   time.Time // when the root received it
 }
 
 // ListServers asks for every server. Reply: *ServerList.

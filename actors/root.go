@@ -167,8 +167,9 @@ func (r *rootActor) route(ctx actor.Context, m *CallTool) {
 		respond(ctx, err)
 		return
 	}
+	m.arrived = time.Now()
 	if m.Deadline.IsZero() {
-		m.Deadline = time.Now().Add(e.spec.Timeout)
+		m.Deadline = m.arrived.Add(e.spec.Timeout)
 	}
 	switch e.state {
 	case StateStopping:

@@ -41,6 +41,10 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 	conn, events := a.conn, a.deps.events
 	parent := a.connCtx
 	a.wg.Add(1)
+	waited := time.Duration(0) // since the root received it: held for a restart or a start
+	if !m.arrived.IsZero() {
+		waited = time.Since(m.arrived)
+	}
 	go func() {
 		defer a.wg.Done()
 		cctx, cancel := callContext(parent, m)
@@ -53,7 +57,7 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		elapsed := time.Since(t0)
 		a.stats.inFlight.Add(-1)
 		a.stats.touch(time.Now())
-		reply, ev := a.outcome(m, raw, err, elapsed)
+		reply, ev := a.outcome(m, raw, err, elapsed, waited)
 		a.deps.root.Send(events, &publish{Event: ev})
 		a.deps.reply(sender, reply)
 	}()
@@ -82,12 +86,12 @@ type isErrorField struct {
 }
 
 // outcome turns a finished call into its reply and its event.
-func (a *serverActor) outcome(m *CallTool, raw json.RawMessage, err error, d time.Duration) (any, Event) {
+func (a *serverActor) outcome(m *CallTool, raw json.RawMessage, err error, d, waited time.Duration) (any, Event) {
 	data := map[string]any{"tool": m.Tool, "duration_ms": float64(d.Microseconds()) / 1000}
 	ev := Event{Event: EventToolExecuted, ServerID: a.spec.ID, Data: data}
 	if err != nil {
 		a.stats.errorsTotal.Add(1)
-		err = a.callError(err, d)
+		err = a.callError(err, d, waited)
 		data["error"] = err.Error()
 		ev.Event = EventToolError
 		if errors.Is(err, ErrCallTimeout) {
@@ -104,13 +108,17 @@ func (a *serverActor) outcome(m *CallTool, raw json.RawMessage, err error, d tim
 	return &ToolResult{Result: raw, IsError: f.IsError, Duration: d}, ev
 }
 
-func (a *serverActor) callError(err error, d time.Duration) error {
+func (a *serverActor) callError(err error, d, waited time.Duration) error {
 	var exit *child.ExitError
 	switch {
 	case errors.Is(err, ErrStopping):
 		return err
 	case errors.As(err, &exit):
 		return fmt.Errorf("%w: %v", ErrCrashed, exit)
+	case errors.Is(err, child.ErrTimeout) && waited > d:
+		// Most of its time went on waiting for the server (a restart).
+		return fmt.Errorf("%w: it waited %s for the server to be ready and had %s left at it; "+
+			"the call was cancelled at the server", ErrCallTimeout, waited.Round(time.Millisecond), d.Round(time.Millisecond))
 	case errors.Is(err, child.ErrTimeout):
 		return fmt.Errorf("%w after %s (timeout_seconds %.0f); the call was cancelled at the server",
 			ErrCallTimeout, d.Round(time.Millisecond), a.spec.Timeout.Seconds())

@@ -53,10 +53,15 @@ type StartError struct {
 }
 
 func (e *StartError) Error() string {
+	msg := e.Err.Error()
 	if len(e.Stderr) == 0 {
-		return e.Err.Error()
+		return msg
 	}
-	return e.Err.Error() + "; stderr: " + strings.Join(e.Stderr, " | ")
+	var exit *ExitError
+	if errors.As(e.Err, &exit) && len(e.Stderr) == 1 && exit.Exit.LastStderr() == e.Stderr[0] {
+		return msg // the exit already quotes it
+	}
+	return msg + "; stderr: " + strings.Join(e.Stderr, " | ")
 }
 
 func (e *StartError) Unwrap() error { return e.Err }

@@ -1,6 +1,8 @@
 package child
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -52,5 +54,17 @@ func TestStdoutFilterCutsHugeLine(t *testing.T) {
 	_, f = filtered(t, strings.Repeat("z", 64<<20)+"\n", false)
 	if cap(f.buf) > 64<<10 || cap(f.sample) > 1<<10 {
 		t.Errorf("buffers grew: %d, %d", cap(f.buf), cap(f.sample))
+	}
+}
+
+func TestStartErrorQuotesStderrOnce(t *testing.T) {
+	exit := &ExitError{Exit: Exit{Code: 3, Stderr: []string{"boom"}}}
+	e := &StartError{Err: fmt.Errorf("initialize: %w", exit), Stderr: []string{"boom"}}
+	if got := e.Error(); strings.Count(got, "boom") != 1 {
+		t.Errorf("%q quotes the stderr line more than once", got)
+	}
+	e = &StartError{Err: errors.New("no answer"), Stderr: []string{"a", "b"}}
+	if got := e.Error(); got != "no answer; stderr: a | b" {
+		t.Errorf("got %q", got)
 	}
 }
