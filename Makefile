@@ -42,8 +42,12 @@ cross:
 demo: build
 	$(BIN) demo
 
+# Go benchmarks (in-process), then the whole-process harness; writes docs/benchmarks.md.
 bench: build
-	METAMCP_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem ./...
+	METAMCP_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -benchtime 200x ./... > $(CURDIR)/bin/gobench.txt \
+		|| (cat $(CURDIR)/bin/gobench.txt; exit 1)
+	@cat $(CURDIR)/bin/gobench.txt
+	$(GO) run ./cmd/bench -bin $(BIN) -out docs/benchmarks.md -gobench $(CURDIR)/bin/gobench.txt
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)

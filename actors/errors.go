@@ -28,6 +28,7 @@ var (
 type crash struct {
 	reason string
 	exit   *child.Exit
+	gen    uint64 // the connection that failed
 }
 
 func (c *crash) Error() string { return c.reason }

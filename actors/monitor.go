@@ -1,10 +1,12 @@
 package actors
 
 import (
+	"errors"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/scheduler"
+	"github.com/rs/zerolog"
 
 	"github.com/metamcp/metamcp/actors/child"
 )
@@ -16,7 +18,8 @@ import (
 // all servers, however many there are. The scan runs in this actor, so a
 // slow /proc never delays the root or a server actor.
 //
-// Started: schedules the sampling. Stopping: cancels it.
+// Started: schedules the first sample; each scan schedules the next.
+// Stopping: cancels it.
 type monitorActor struct {
 	every  time.Duration
 	cancel scheduler.CancelFunc
@@ -24,20 +27,31 @@ type monitorActor struct {
 	procs  int           // in the last scan
 	took   time.Duration // the last scan
 	off    bool          // not on this platform
+	log    zerolog.Logger
 }
 
-func newMonitorActor(every time.Duration) actor.Actor { return &monitorActor{every: every} }
+func newMonitorActor(every time.Duration, log zerolog.Logger) actor.Actor {
+	return &monitorActor{every: every, log: log}
+}
+
+func (m *monitorActor) next(ctx actor.Context) {
+	m.cancel = scheduler.NewTimerScheduler(ctx).SendOnce(m.every, ctx.Self(), &sample{})
+}
 
 func (m *monitorActor) Receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *actor.Started:
-		m.cancel = scheduler.NewTimerScheduler(ctx).SendRepeatedly(m.every, m.every, ctx.Self(), &sample{})
+		m.next(ctx)
 	case *sample:
 		t0 := time.Now()
 		u, err := child.ScanUsage()
+		if errors.Is(err, child.ErrNoUsage) {
+			m.off = true // not on this platform: nothing to do, ever
+			return
+		}
+		m.next(ctx) // counted from the end of this scan: a slow /proc never piles scans up
 		if err != nil {
-			m.cancel() // not on this platform: nothing to do, ever
-			m.off = true
+			m.log.Warn().Err(err).Msg("scanning the process table failed; memory limits wait for the next scan")
 			return
 		}
 		m.scans, m.took, m.procs = m.scans+1, time.Since(t0), 0

@@ -1,3 +1,5 @@
+//go:build linux
+
 package actors
 
 import (
@@ -290,3 +292,86 @@ func TestPoolSkipsStopped(t *testing.T) {
 		t.Fatalf("the pool handed out the stopped server: %+v", got)
 	}
 }
+
+// The exit metamcp records is the child's own, also through the shim: a
+// child that dies of SIGSEGV is reported so, not as the shim's exit.
+func TestExitSignalThroughShim(t *testing.T) {
+	t.Parallel()
+	for _, shim := range shimModes {
+		t.Run("process_shim_"+shim, func(t *testing.T) {
+			t.Parallel()
+			segv := config.Template{Name: "segv", Command: "sh", Args: []string{"-c", `echo "about to fault" >&2; kill -SEGV $$`}}
+			ts := newTestSystem(t, func(c *config.Config, _ *Options) {
+				c.ProcessShim = shim
+				c.AllowedCommands = append(c.AllowedCommands, "sh")
+			}, segv)
+			_, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "segv", Template: "segv"}})
+			if !errors.Is(err, ErrStartFailed) || !strings.Contains(err.Error(), "killed by signal SIGSEGV") ||
+				strings.Contains(err.Error(), "goroutine") {
+				t.Fatalf("create: %v, want a start failure naming SIGSEGV (and no shim crash dump)", err)
+			}
+		})
+	}
+}
+
+// A status update sent before a failure can reach the root after it
+// (failures are system messages and jump the queue): it must not undo the
+// backoff, or stop_server would wait forever on the suspended actor.
+func TestStaleStatusAfterFailure(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(_ *config.Config, o *Options) {
+		o.Policy = RestartPolicy{Initial: 5 * time.Second, Max: 5 * time.Second}
+	})
+	id := ts.createWith(t, nil)
+	ts.endBy(t, id, "crash")
+	ts.waitState(t, id, StateBackoff)
+	// The update the actor sent when it became ready, dequeued late.
+	// Generation 1 is not newer than the one that failed (they only grow).
+	ts.as.Root.Send(ts.root, &statusUpdate{ID: id, State: StateRunning, PID: 1, Gen: 1, Since: time.Now()})
+	if s := ts.server(t, id); s.Status != StateBackoff {
+		t.Fatalf("a stale update moved the server to %s", s.Status)
+	}
+	if _, err := ts.Ask(&StopServer{ServerID: id}, 3*time.Second); err != nil {
+		t.Fatalf("stop_server after a stale update: %v", err)
+	}
+}
+
+// Stopping a server while its create waits for the handshake answers the
+// create at once.
+func TestStopDuringStartAnswersCreate(t *testing.T) {
+	t.Parallel()
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.StartTimeoutSeconds = 30 },
+		fakeTemplate(t, "mute", "hang_init", nil))
+	created := make(chan error, 1)
+	go func() {
+		_, err := ts.Ask(&CreateServer{Request: CreateRequest{Name: "mute", Template: "mute"}}, 20*time.Second)
+		created <- err
+	}()
+	var id string
+	checkFor(t, 5*time.Second, 5*time.Millisecond, func() error {
+		res, err := ts.ask(t, &ListServers{})
+		if err != nil {
+			return err
+		}
+		if l := res.(*ServerList).Servers; len(l) == 1 {
+			id = l[0].ServerID
+			return nil
+		}
+		return errString("not listed yet")
+	})
+	if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	select {
+	case err := <-created:
+		if !errors.Is(err, ErrStopping) {
+			t.Fatalf("create: %v, want ErrStopping", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the create was not answered when the server was stopped")
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

@@ -43,6 +43,7 @@ type entry struct {
 	pid         int
 	group       int    // process group of the child
 	gen         uint64 // the server actor's current connection
+	failedGen   uint64 // the newest connection that failed: its late updates are stale
 	usage       groupUsage
 	createdAt   time.Time
 	startedAt   time.Time
@@ -119,7 +120,7 @@ func (r *rootActor) spawnFixed(ctx actor.Context) {
 		every = time.Second
 	}
 	r.monitor, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newMonitorActor(every)
+		return newMonitorActor(every, log.With().Str("actor", "monitor").Logger())
 	}), "monitor")
 }
 
@@ -290,6 +291,9 @@ func (r *rootActor) update(m *statusUpdate) {
 	e, ok := r.entries[m.ID]
 	if !ok || e.state == StateStopping {
 		return
+	}
+	if m.Gen != 0 && m.Gen <= e.failedGen {
+		return // sent before its failure, overtaken by it (failures are system messages)
 	}
 	if m.State == stateFailed { // its create failed: gone from the list now, removed when terminated
 		delete(r.entries, m.ID)

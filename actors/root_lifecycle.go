@@ -110,9 +110,12 @@ func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, wh
 	}
 	var c *crash
 	abnormal := true
-	if errors.As(asError(reason), &c) && c.exit != nil {
-		e.lastExit = c.exit
-		abnormal = c.exit.Code != 0 || c.exit.Signal != ""
+	if errors.As(asError(reason), &c) {
+		e.failedGen = max(e.failedGen, c.gen)
+		if c.exit != nil {
+			e.lastExit = c.exit
+			abnormal = c.exit.Code != 0 || c.exit.Signal != ""
+		}
 	}
 	if !e.spec.Policy.restarts(abnormal) {
 		r.ended(sup, e, reason)

@@ -104,9 +104,11 @@ func (a *serverActor) Receive(ctx actor.Context) {
 		})
 	case *actor.Restarting:
 		a.shutdown(fmt.Errorf("%w: it is restarting", ErrNotRunning))
+		a.failWaiters(ctx, fmt.Errorf("%w: it is restarting", ErrNotRunning))
 	case *actor.Stopping:
 		a.state = StateStopping
 		a.shutdown(ErrStopping)
+		a.failWaiters(ctx, fmt.Errorf("%w: %s was stopped before it was ready", ErrStopping, a.spec.ID))
 	}
 }
 
@@ -157,6 +159,15 @@ func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
 	}
 	ctx.Send(ctx.Parent(), &statusUpdate{ID: a.spec.ID, State: state, PID: pid, Group: group, Gen: a.gen,
 		Since: time.Now(), Info: info})
+}
+
+// failWaiters answers the create or restart requests still waiting for a
+// handshake that will not come.
+func (a *serverActor) failWaiters(ctx actor.Context, err error) {
+	for _, w := range a.waiters {
+		ctx.Send(w, err)
+	}
+	a.waiters = nil
 }
 
 // notReadyError fails a call that waited for a start past its deadline.
@@ -243,7 +254,7 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 			ctx.Send(w, fmt.Errorf("%w: %v", ErrStartFailed, m.err))
 		}
 		a.waiters = nil
-		panic(&crash{reason: "restart failed: " + m.err.Error()})
+		panic(&crash{reason: "restart failed: " + m.err.Error(), gen: a.gen})
 	}
 	// The first start failed: the create fails and the server is removed.
 	// The CreateServer the root forwarded may not have arrived yet (a fork
@@ -286,7 +297,7 @@ func (a *serverActor) exited(ctx actor.Context, m *childExited) {
 	if a.killedFor != "" {
 		reason = "child killed: " + a.killedFor
 	}
-	panic(&crash{reason: reason, exit: &ex})
+	panic(&crash{reason: reason, exit: &ex, gen: a.gen})
 }
 
 // shutdown stops the child and every goroutine of this actor, and fails

@@ -114,6 +114,10 @@ func Start(o Options) (*System, error) {
 	} else if !errors.Is(err, child.ErrNoUsage) {
 		o.Log.Warn().Err(err).Msg("no guardian: children may outlive a killed metamcp")
 	}
+	if os.Getpid() == 1 && !shimOn(o.Config.ProcessShim) {
+		o.Log.Warn().Msg("metamcp runs as PID 1: orphans of its children are re-parented to it and nothing reaps them; " +
+			"run it under an init (docker --init, tini) or set process_shim to on")
+	}
 	go s.sweep()
 	return s, nil
 }

@@ -44,16 +44,18 @@ type Options struct {
 
 // Conn is one running child and the MCP session with it.
 type Conn struct {
-	opts   Options
-	cmd    *exec.Cmd
-	pid    int          // the process metamcp forked: the group leader
-	real   atomic.Int64 // the child's own pid when a shim runs it; 0 until known
-	tr     *transport.Stdio
-	stdin  *os.File
-	stdout *os.File
-	out    *stdoutFilter // what of stdout reaches the session
-	stderr *os.File
-	ring   *ring
+	opts     Options
+	cmd      *exec.Cmd
+	pid      int           // the process metamcp forked: the group leader
+	real     atomic.Int64  // the child's own pid when a shim runs it; 0 until known
+	status   atomic.Uint64 // the child's wait status + 1, as the shim reported it; 0 until then
+	reported chan struct{} // closed when the shim's report has ended (or at once: no shim)
+	tr       *transport.Stdio
+	stdin    *os.File
+	stdout   *os.File
+	out      *stdoutFilter // what of stdout reaches the session
+	stderr   *os.File
+	ring     *ring
 
 	nextID    atomic.Int64
 	requested atomic.Bool
@@ -118,12 +120,15 @@ func (c *Conn) spawn() error {
 	}
 	c.cmd, c.pid, c.started = cmd, cmd.Process.Pid, time.Now()
 	c.stdin, c.stdout, c.stderr = inW, outR, errR
+	c.reported = make(chan struct{})
 	if pidR != nil {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.readRealPID(pidR)
+			c.readReport(pidR)
 		}()
+	} else {
+		close(c.reported)
 	}
 	drained := make(chan struct{})
 	c.wg.Add(2)
@@ -151,6 +156,13 @@ func (c *Conn) wait(drained <-chan struct{}) {
 		c.stderr.Close() // a process outside the group still holds the pipe
 	}
 	c.exit = exitFromWait(err, c.requested.Load(), c.ring.tail(5))
+	select { // a shim reports how the child itself ended
+	case <-c.reported:
+		if st := c.status.Load(); st > 0 {
+			c.exit.Code, c.exit.Signal = shimStatus(st - 1)
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
 	close(c.exited)
 	// Unblock the session: pending requests fail now, not at their timeout.
 	c.tr.Close()

@@ -105,10 +105,16 @@ func killMarked(match func(owner []byte) bool) int {
 		return 0
 	}
 	self := os.Getpid()
+	ns, _ := os.Readlink("/proc/self/ns/pid")
 	found := 0
 	for _, n := range names {
 		pid, err := strconv.Atoi(n)
 		if err != nil || pid == self {
+			continue
+		}
+		// A mark names a pid as its owner saw it: from another pid namespace
+		// (a container) it means another process. Only our namespace's count.
+		if theirs, _ := os.Readlink("/proc/" + n + "/ns/pid"); theirs != ns {
 			continue
 		}
 		env, err := os.ReadFile("/proc/" + n + "/environ")

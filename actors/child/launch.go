@@ -1,12 +1,13 @@
 package child
 
 import (
-	"bytes"
+	"bufio"
 	"io"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -45,13 +46,25 @@ var childSeq atomic.Uint64
 
 func (c *Conn) shimmed() bool { return c.opts.Shim != "" && shimSupported }
 
-// readRealPID reads the child's pid the shim writes on fd 3; it ends when
-// the shim closes it (at once after the fork, or when it exits).
-func (c *Conn) readRealPID(r *os.File) {
+// readReport reads what the shim writes on fd 3: "pid N" once the child
+// runs, "status W" (its raw wait status) when it has exited. It ends when
+// the shim exits.
+func (c *Conn) readReport(r *os.File) {
+	defer close(c.reported)
 	defer r.Close()
-	b, _ := io.ReadAll(io.LimitReader(r, 32))
-	if pid, err := strconv.Atoi(string(bytes.TrimSpace(b))); err == nil && pid > 0 {
-		c.real.Store(int64(pid))
+	sc := bufio.NewScanner(io.LimitReader(r, 256))
+	for sc.Scan() {
+		key, val, _ := strings.Cut(sc.Text(), " ")
+		n, err := strconv.ParseUint(val, 10, 64)
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "pid":
+			c.real.Store(int64(n))
+		case "status":
+			c.status.Store(n + 1) // 0 means none
+		}
 	}
 }
 
@@ -60,10 +73,11 @@ func (c *Conn) readRealPID(r *os.File) {
 // then the group is killed outright.
 func (c *Conn) kill() {
 	if c.shimmed() {
-		_ = shimKill(c.pid)
+		_ = shimKill(c.cmd.Process)
 		if c.waitExit(200 * time.Millisecond) {
 			return
 		}
 	}
 	_ = killGroup(c.pid)
+	_ = c.cmd.Process.Kill() // by handle (pidfd, or the Windows handle): the child itself, whatever else failed
 }

@@ -84,14 +84,7 @@ func killGroup(pid int) error {
 	if ok {
 		return windows.TerminateJobObject(job, 1)
 	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return nil
-	}
-	if err := p.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	return nil
+	return nil // no job: the stop ladder kills the child by its handle
 }
 
 // releaseGroup closes the child's job once it has been reaped (closing it

@@ -124,3 +124,21 @@ func afterChild() { killTree(0) }
 
 // killAll kills the whole tree but the shim.
 func killAll() { killTree(0) }
+
+// reapAdopted reaps the shim's zombie children other than the server: the
+// orphans re-parented to it as a subreaper, as they die. The server is left
+// to its own waiter.
+func reapAdopted(server int) {
+	self := os.Getpid()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == server {
+			continue
+		}
+		if p, ok := readProcEntry(pid); ok && p.ppid == self && p.state == 'Z' {
+			var ws syscall.WaitStatus
+			_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		}
+	}
+}

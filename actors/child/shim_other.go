@@ -12,7 +12,9 @@ const shimSupported = false
 
 func prepareShim(cmd *exec.Cmd) { prepare(cmd) }
 
-func shimKill(int) error { return nil }
+func shimKill(*os.Process) error { return nil }
+
+func shimStatus(uint64) (int, string) { return 0, "" }
 
 // RunShim is not used on this platform: children are started directly.
 func RunShim([]string) {

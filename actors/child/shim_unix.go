@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
-	"time"
 )
 
 // The shim is metamcp re-executing itself between metamcp and a child
@@ -41,8 +40,9 @@ const (
 // shimSupported says whether Options.Shim is used on this platform.
 const shimSupported = true
 
-// shimKill asks the shim to kill its whole tree now.
-func shimKill(pid int) error { return syscall.Kill(pid, shimKillNow) }
+// shimKill asks the shim to kill its whole tree now. Through the process
+// handle (a pidfd where the kernel has them): never a reused pid.
+func shimKill(p *os.Process) error { return p.Signal(shimKillNow) }
 
 // RunShim runs the shim. args are "--ppid", PID, "--", CMD, ARGS...; it
 // never returns.
@@ -56,7 +56,7 @@ func RunShim(args []string) {
 	report := os.NewFile(3, "pid")
 	syscall.CloseOnExec(3) // the child must not inherit it
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, shimParentGone, shimKillNow, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, shimParentGone, shimKillNow, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGCHLD)
 	shimSetup(ppid)
 	if os.Getppid() != ppid { // metamcp died before the parent-death signal was armed
 		os.Exit(125)
@@ -70,8 +70,7 @@ func RunShim(args []string) {
 		os.Exit(126)
 	}
 	if report != nil {
-		_, _ = report.WriteString(strconv.Itoa(cmd.Process.Pid) + "\n")
-		report.Close()
+		_, _ = report.WriteString("pid " + strconv.Itoa(cmd.Process.Pid) + "\n")
 	}
 	done := make(chan *os.ProcessState, 1)
 	go func() {
@@ -82,8 +81,12 @@ func RunShim(args []string) {
 		select {
 		case st := <-done:
 			afterChild()
-			exitLike(st)
+			exitLike(st, report)
 		case s := <-sigs:
+			if s == syscall.SIGCHLD {
+				reapAdopted(cmd.Process.Pid)
+				continue
+			}
 			if s == shimParentGone || s == shimKillNow {
 				// The child was killed: the shim ends the same way, so
 				// metamcp reports the SIGKILL it asked for.
@@ -105,12 +108,25 @@ func parseShimArgs(args []string) (int, []string, error) {
 	return ppid, args[3:], nil
 }
 
-// exitLike ends the shim the way the child ended.
-func exitLike(st *os.ProcessState) {
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		signal.Reset(ws.Signal())
-		_ = syscall.Kill(os.Getpid(), ws.Signal())
-		time.Sleep(time.Second) // the signal ends us
+// exitLike reports the child's raw wait status to metamcp on fd 3 — which
+// takes it as the exit, whatever the signal — and ends the shim with a
+// matching code (128+signal when killed).
+func exitLike(st *os.ProcessState, report *os.File) {
+	ws, _ := st.Sys().(syscall.WaitStatus)
+	if report != nil {
+		_, _ = report.WriteString("status " + strconv.FormatUint(uint64(ws), 10) + "\n")
+	}
+	if ws.Signaled() {
+		os.Exit(128 + int(ws.Signal()))
 	}
 	os.Exit(st.ExitCode())
+}
+
+// shimStatus reads a status line of the shim's report.
+func shimStatus(v uint64) (code int, sig string) {
+	ws := syscall.WaitStatus(v)
+	if ws.Signaled() {
+		return -1, signalName(ws.Signal())
+	}
+	return ws.ExitStatus(), ""
 }
