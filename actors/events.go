@@ -86,9 +86,15 @@ func (a *eventsActor) record(e Event) {
 	}
 }
 
+// defaultEventLimit is the page size of a query that gives none.
+const defaultEventLimit = 100
+
 // query walks from the newest event back, keeping matches up to the limit,
 // and returns them oldest first.
 func (a *eventsActor) query(q *QueryEvents) *EventPage {
+	if q.Limit <= 0 {
+		q.Limit = defaultEventLimit
+	}
 	out := make([]Event, 0, min(q.Limit, a.size))
 	for i := 0; i < a.size && len(out) < q.Limit; i++ {
 		e := a.ring[(a.next-1-i+len(a.ring))%len(a.ring)]

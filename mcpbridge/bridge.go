@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -15,9 +16,10 @@ import (
 
 // Bridge is the MCP server the client talks to.
 type Bridge struct {
-	sys *actors.System
-	srv *server.MCPServer
-	log zerolog.Logger
+	sys   *actors.System
+	srv   *server.MCPServer
+	log   zerolog.Logger
+	hooks *server.Hooks
 }
 
 // Instructions tell the AI client how to use metamcp's tools.
@@ -28,8 +30,9 @@ orchestrate_task starts one server per capability you need. Servers that crash a
 
 // New builds the MCP server with metamcp's tools.
 func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
-	b := &Bridge{sys: sys, log: log}
+	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}}
 	b.srv = server.NewMCPServer("metamcp", version,
+		server.WithHooks(b.hooks),
 		server.WithToolCapabilities(true),
 		server.WithInstructions(Instructions),
 		server.WithRecovery(),
@@ -42,6 +45,31 @@ func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
 
 // MCPServer exposes the underlying server (for in-process tests).
 func (b *Bridge) MCPServer() *server.MCPServer { return b.srv }
+
+// OnInitialize calls f with the client's name and version when the client
+// introduces itself: in initialize or, from protocol 2026-07-28 on (no
+// handshake), in the first request whose _meta names it, and again only
+// when that changes. Call it before Serve; f must not block.
+func (b *Bridge) OnInitialize(f func(name, version string)) {
+	var mu sync.Mutex
+	var last mcp.Implementation
+	report := func(c mcp.Implementation) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Name != "" && (c.Name != last.Name || c.Version != last.Version) {
+			last = c
+			f(c.Name, c.Version)
+		}
+	}
+	b.hooks.AddAfterInitialize(func(_ context.Context, _ any, req *mcp.InitializeRequest, _ *mcp.InitializeResult) {
+		report(req.Params.ClientInfo)
+	})
+	b.hooks.AddBeforeAny(func(ctx context.Context, _ any, _ mcp.MCPMethod, _ any) {
+		if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
+			report(*info.ClientInfo)
+		}
+	})
+}
 
 // Serve speaks MCP over in/out until in ends or ctx is cancelled.
 func (b *Bridge) Serve(ctx context.Context, in io.Reader, out io.Writer) error {

@@ -88,6 +88,8 @@ func goCommand() string {
 type serveOpts struct {
 	// Config keys are laid over harnessConfig; a nil value removes a key.
 	Config map[string]any
+	// Env is added to metamcp's environment ("XDG_RUNTIME_DIR=...").
+	Env []string
 }
 
 // harnessConfig is the config file every instance starts from: only the
@@ -158,7 +160,7 @@ func startServe(t *testing.T, opts serveOpts) *mcpServe {
 		exited: make(chan struct{}), procs: map[int]tracked{}}
 	s.cmd = exec.Command(metamcpBin, "serve", "--config", file)
 	s.cmd.Dir = dir
-	s.cmd.Env = serveEnv()
+	s.cmd.Env = append(serveEnv(), opts.Env...)
 	s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = inR, outW, s.stderr
 	s.cmd.WaitDelay = 2 * time.Second
 	err = s.cmd.Start()

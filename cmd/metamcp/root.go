@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/metamcp/metamcp/actors/child"
@@ -19,18 +21,26 @@ func run(args []string) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), templateCmd(), demoCmd(), versionCmd(), shimCmd(), guardCmd())
+	root.AddCommand(serveCmd(), templateCmd(), demoCmd(), versionCmd(), shimCmd(), guardCmd(),
+		treeCmd(), psCmd(), eventsCmd(), restartCmd(), stopCmd(), templatesCmd())
 	root.SetArgs(args)
 	return root.Execute()
 }
 
 func versionCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			cmd.Println("metamcp " + version)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]string{"version": version})
+			}
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "metamcp "+version) // cmd.Println would go to stderr
+			return err
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }

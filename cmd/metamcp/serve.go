@@ -13,6 +13,7 @@ import (
 
 	"github.com/metamcp/metamcp/actors"
 	"github.com/metamcp/metamcp/config"
+	"github.com/metamcp/metamcp/control"
 	"github.com/metamcp/metamcp/mcpbridge"
 	"github.com/metamcp/metamcp/templates"
 )
@@ -31,7 +32,7 @@ var serveFlags = []struct{ flag, key, usage string }{
 }
 
 func serveCmd() *cobra.Command {
-	var file string
+	var file, controlAddr string
 	values := make([]string, len(serveFlags))
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,17 +49,19 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg)
+			return serve(cmd.Context(), cfg, controlAddr)
 		},
 	}
 	cmd.Flags().StringVar(&file, "config", "", "config file (default: $MCP_CONFIG_FILE, then the user config dir's metamcp/meta_mcp_config.json)")
 	for i, f := range serveFlags {
 		cmd.Flags().StringVar(&values[i], f.flag, "", f.usage)
 	}
+	cmd.Flags().StringVar(&controlAddr, "control-addr", "",
+		"also serve the control API on this loopback address (127.0.0.1:PORT); the Unix socket is always on")
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *config.Config) error {
+func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	out, err := claimStdout()
 	if err != nil {
 		return err
@@ -79,8 +82,19 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	if err := os.MkdirAll(cfg.TempDirectory, 0o700); err != nil {
 		return err
 	}
-	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log})
+	if controlAddr != "" { // refuse a bad address before anything starts
+		if err := control.CheckAddr(controlAddr); err != nil {
+			return err
+		}
+	}
+	metrics := control.NewMetrics()
+	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log, OnEvent: metrics.Observe})
 	if err != nil {
+		return err
+	}
+	ctl, err := startControl(sys, metrics, log, controlAddr)
+	if err != nil {
+		_ = sys.Shutdown()
 		return err
 	}
 	log.Info().Str("version", version).Str("config", cfg.Source).Strs("skipped", cfg.Skipped).
@@ -89,13 +103,36 @@ func serve(ctx context.Context, cfg *config.Config) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bridge := mcpbridge.New(sys, version, log)
+	if ctl != nil {
+		bridge.OnInitialize(ctl.SetClient)
+	}
 	serveErr := bridge.Serve(ctx, os.Stdin, out)
 
 	t0 := time.Now()
+	if ctl != nil {
+		if err := ctl.Close(); err != nil {
+			log.Warn().Err(err).Msg("closing the control endpoint")
+		}
+	}
 	shutErr := sys.Shutdown()
 	log.Info().Dur("took", time.Since(t0)).Msg("all servers stopped; exiting")
 	if serveErr != nil && ctx.Err() == nil {
 		return serveErr
 	}
 	return shutErr
+}
+
+// startControl opens the control endpoint. Without --control-addr a failure
+// is logged and metamcp serves on without it: the MCP client comes first.
+func startControl(sys *actors.System, m *control.Metrics, log zerolog.Logger, addr string) (*control.Server, error) {
+	ctl, err := control.Start(control.Options{System: sys, Metrics: m, Log: log, Version: version, Addr: addr})
+	if err != nil && addr == "" {
+		log.Error().Err(err).Msg("no control endpoint: metamcp tree and friends cannot reach this instance")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info().Str("socket", ctl.Record().Socket).Str("addr", ctl.Record().ControlAddr).Msg("control endpoint open")
+	return ctl, nil
 }
