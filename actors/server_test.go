@@ -150,11 +150,13 @@ func TestKilledFromOutsideIsRestarted(t *testing.T) {
 }
 
 func TestStartFailures(t *testing.T) {
-	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.StartTimeoutSeconds = 1 },
+	// 3 s: a race-built child on a loaded 2-core machine can take over 1 s
+	// just to start and die.
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.StartTimeoutSeconds = 3 },
 		fakeTemplate(t, "dies", "die_at_start", nil), fakeTemplate(t, "hangs", "hang_init", nil))
 	for _, tc := range []struct{ template, want string }{
 		{"dies", "fatal: no config found"},
-		{"hangs", "no answer to initialize within 1s"},
+		{"hangs", "no answer to initialize within 3s"},
 	} {
 		t.Run(tc.template, func(t *testing.T) {
 			_, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "x", Template: tc.template}})
