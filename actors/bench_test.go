@@ -4,6 +4,7 @@ package actors
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +26,7 @@ func benchSystem(b *testing.B, maxServers int) *System {
 	b.Helper()
 	cfg := config.Defaults()
 	cfg.TempDirectory = b.TempDir()
+	cfg.StateDirectory = b.TempDir()
 	cfg.MaxConcurrentServers = maxServers
 	exe, err := os.Executable()
 	if err != nil {
@@ -139,7 +141,10 @@ func BenchmarkCreateServer(b *testing.B) {
 }
 
 // BenchmarkHealthCheckAll100: one HealthCheck per server for 100 live
-// children, all in flight at once, as health_check_all does.
+// children, all in flight at once, as health_check_all does. recent: every
+// child answered within RecentExchange (a warm-up round of pings), so none
+// is pinged again — health_check_all's usual case under traffic or polling;
+// ping: every child is pinged (ping_all, or children idle for longer).
 func BenchmarkHealthCheckAll100(b *testing.B) {
 	const n = 100
 	sys := benchSystem(b, n+10)
@@ -147,12 +152,14 @@ func BenchmarkHealthCheckAll100(b *testing.B) {
 	for i := range ids {
 		ids[i] = benchCreate(b, sys, "fake")
 	}
-	b.ResetTimer()
-	for b.Loop() {
+	round := func(b *testing.B, recent time.Duration) {
 		errs := make(chan error, n)
 		for _, id := range ids {
 			go func() {
-				_, err := sys.Ask(&HealthCheck{ServerID: id}, 10*time.Second)
+				res, err := sys.Ask(&HealthCheck{ServerID: id, Recent: recent}, 10*time.Second)
+				if err == nil && !res.(*Health).Healthy {
+					err = fmt.Errorf("%s unhealthy: %s", id, res.(*Health).Error)
+				}
 				errs <- err
 			}()
 		}
@@ -161,5 +168,18 @@ func BenchmarkHealthCheckAll100(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+	for _, c := range []struct {
+		name   string
+		recent time.Duration
+	}{{"recent", RecentExchange}, {"ping", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			round(b, 0) // warm-up: every child has just answered a ping
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				round(b, c.recent)
+			}
+		})
 	}
 }

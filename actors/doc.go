@@ -1,7 +1,7 @@
 // Package actors is metamcp's supervision tree, built on protoactor-go.
 //
 //	root supervisor (root.go)         registry of servers, routing, restart policy
-//	├── events      (events.go)       the event history
+//	├── events      (events.go)       the event history (on disk: eventstore/)
 //	├── pool        (pool.go)         servers kept per template for reuse
 //	├── monitor     (monitor.go)      one /proc scan per round: memory and CPU by group
 //	└── srv_…       (server.go)       one per child MCP server; owns its process
@@ -27,10 +27,16 @@
 //   - A child whose process group passes max_memory_mb is killed, and the
 //     policy decides.
 //   - No descendant of a child outlives metamcp: every child carries the
-//     instance's mark, and a guardian process kills what is marked when
-//     metamcp dies (actors/child).
+//     instance's mark, and a guardian process — running before the first
+//     child is forked, however long Options.DeferStartup puts it off —
+//     kills what is marked when metamcp dies (actors/child).
 //   - list_servers, get_server_capabilities and health checks of servers
 //     that are not running are answered from the root's registry, so they
 //     never wait on a suspended actor.
-//   - Every lifecycle change is published to the event-stream actor.
+//   - Every lifecycle change is published to the event-stream actor, which
+//     records it without waiting on the disk; the history is kept on disk by
+//     actors/eventstore, per session, across runs. Start fails, starting
+//     nothing, when another instance holds the session (ErrLocked of
+//     eventstore); Shutdown closes the store after the tree has stopped, so
+//     the last events are written.
 package actors

@@ -1,10 +1,10 @@
 package actors
 
 import (
-	"time"
-
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/actors/eventstore"
 )
 
 // Event types recorded in the history.
@@ -31,50 +31,54 @@ const (
 	EventSecurityViolation = "security_violation"
 )
 
-// Event is one entry of the history.
-type Event struct {
-	ID        uint64         `json:"id"`
-	Timestamp time.Time      `json:"timestamp"`
-	Event     string         `json:"event"`
-	ServerID  string         `json:"server_id,omitempty"`
-	Data      map[string]any `json:"data,omitempty"`
-}
+// Event is one entry of the history. Run is the run of metamcp that
+// recorded it: events of earlier runs come from the event store.
+type Event = eventstore.Event
 
-// eventsActor keeps the event history: a ring of the newest events.
+// eventsActor records the event history: each event is numbered and queued
+// for the event store (actors/eventstore), which writes it to disk off this
+// actor, and kept in a ring of the newest events. The ring answers for the
+// recent past (and holds what the store has not written yet, or dropped);
+// the store answers for the rest (System.Ask merges the two).
 //
-// Started: nothing to do. Restarting and Stopping: nothing to release; the
-// history is in memory and a restart of this actor starts it empty.
+// Started: nothing to do; the store is open before the tree starts.
+// Restarting: the ring starts empty; ids go on from the store. Stopping:
+// nothing to release; System.Shutdown closes the store after the tree, so
+// the last events are written.
 type eventsActor struct {
 	ring   []Event
 	next   int
 	size   int
 	lastID uint64
+	store  *eventstore.Store
 	log    zerolog.Logger
 	notify func(Event) // Options.OnEvent, or nil
 }
 
-func newEventsActor(capacity int, log zerolog.Logger, notify func(Event)) actor.Actor {
-	return &eventsActor{ring: make([]Event, capacity), log: log, notify: notify}
+func newEventsActor(capacity int, store *eventstore.Store, log zerolog.Logger, notify func(Event)) actor.Actor {
+	return &eventsActor{ring: make([]Event, capacity), store: store, log: log, notify: notify}
 }
 
 func (a *eventsActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *publish:
 		a.record(m.Event)
-	case *QueryEvents:
-		respond(ctx, a.query(m))
+	case *recentEvents:
+		respond(ctx, a.recent(m))
 	case *describe:
+		st := a.store.Stats()
 		respond(ctx, &TreeNode{Name: "events", Kind: "events", Actor: ctx.Self().Id, State: "running",
-			Detail: map[string]any{"held": a.size, "capacity": len(a.ring), "last_id": a.lastID}})
+			Detail: map[string]any{"held": a.size, "capacity": len(a.ring), "last_id": a.lastID,
+				"run": st.Run, "stored": st.Stored, "queued": st.Queued, "dropped_from_disk": st.Dropped,
+				"store": st.Path}})
 	}
 }
 
+// record numbers the event and queues it for the store (Append does not
+// block), then keeps it in the ring.
 func (a *eventsActor) record(e Event) {
-	a.lastID++
-	e.ID = a.lastID
-	if e.Timestamp.IsZero() {
-		e.Timestamp = time.Now().UTC()
-	}
+	e, _ = a.store.Append(e) // a drop is counted and logged by the store; the ring keeps the event
+	a.lastID = e.ID
 	a.ring[a.next] = e
 	a.next = (a.next + 1) % len(a.ring)
 	if a.size < len(a.ring) {
@@ -89,26 +93,33 @@ func (a *eventsActor) record(e Event) {
 // defaultEventLimit is the page size of a query that gives none.
 const defaultEventLimit = 100
 
-// query walks from the newest event back, keeping matches up to the limit,
-// and returns them oldest first.
-func (a *eventsActor) query(q *QueryEvents) *EventPage {
-	if q.Limit <= 0 {
-		q.Limit = defaultEventLimit
-	}
+// recent walks the ring from the newest event back, keeping matches up to
+// the limit, and returns them oldest first, with the id below which the
+// store must be asked: the oldest id the ring holds (the ring holds every
+// id from there up).
+func (a *eventsActor) recent(m *recentEvents) *recentPage {
+	q := &m.Query
 	out := make([]Event, 0, min(q.Limit, a.size))
+	page := &recentPage{before: a.store.Stats().LastID + 1}
 	for i := 0; i < a.size && len(out) < q.Limit; i++ {
 		e := a.ring[(a.next-1-i+len(a.ring))%len(a.ring)]
+		page.before = e.ID
 		if e.ID <= q.AfterID || (!q.Since.IsZero() && e.Timestamp.Before(q.Since)) {
-			break // older from here on
+			page.done = true // older from here on
+			break
 		}
 		if (q.ServerID == "" || e.ServerID == q.ServerID) && (q.Type == "" || e.Event == q.Type) {
 			out = append(out, e)
 		}
 	}
+	if len(out) == q.Limit {
+		page.done = true
+	}
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	return &EventPage{Events: out, Total: a.size}
+	page.events = out
+	return page
 }
 
 // respond answers the sender of the current message, if there is one.

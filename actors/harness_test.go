@@ -76,6 +76,7 @@ func newTestSystem(t *testing.T, mutate func(*config.Config, *Options), tmpls ..
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.TempDirectory = t.TempDir()
+	cfg.StateDirectory = t.TempDir() // each test its own event store
 	exe, _ := os.Executable()
 	cfg.AllowedCommands = append(cfg.AllowedCommands, filepath.Base(exe))
 	cfg.Templates = append([]config.Template{fakeTemplate(t, "fake", "ok", nil)}, tmpls...)

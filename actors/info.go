@@ -52,6 +52,8 @@ type Health struct {
 	IdleSeconds   float64    `json:"idle_seconds"`
 	Restarts      int        `json:"restarts"`
 	PingMS        *float64   `json:"ping_ms"`
+	PingAgeMS     *float64   `json:"ping_age_ms,omitempty"` // ping_ms is from an earlier exchange, this long ago
+	PingVia       string     `json:"ping_via,omitempty"`    // that exchange: "call" or "ping"
 	RSSMB         *float64   `json:"rss_mb"`
 	GroupRSSMB    *float64   `json:"group_rss_mb,omitempty"` // the server and what it started, at the last scan
 	CPUPercent    *float64   `json:"cpu_percent,omitempty"`  // of one core, between the last two scans
@@ -78,8 +80,50 @@ type serverStats struct {
 	lastActivity atomic.Int64 // unix nanoseconds
 	everReady    atomic.Bool  // the child has completed a handshake at least once
 	halted       atomic.Bool  // set by the root when it no longer restarts it (crash_loop, stopped)
+	lastAnswer   atomic.Pointer[exchange]
+}
+
+// exchange is a request the child answered: a call (with a result or a
+// JSON-RPC error) or a ping.
+type exchange struct {
+	at     time.Time     // when the answer arrived
+	rtt    time.Duration // request sent → answer arrived
+	via    string        // "call" or "ping"
+	gen    uint64        // the server actor's connection to the child
+	pid    int
+	exited <-chan struct{} // closed once that child has exited
 }
 
 func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()) }
+
+// answered records an answer from the child; one that arrived earlier than
+// the one recorded (calls end out of order) is dropped.
+func (s *serverStats) answered(x *exchange) {
+	for {
+		old := s.lastAnswer.Load()
+		if old != nil && old.gen == x.gen && old.at.After(x.at) {
+			return
+		}
+		if s.lastAnswer.CompareAndSwap(old, x) {
+			return
+		}
+	}
+}
+
+// recentAnswer returns the child's last answer if it came through
+// connection gen no longer than maxAge before now and that child has not
+// exited since.
+func (s *serverStats) recentAnswer(gen uint64, now time.Time, maxAge time.Duration) (*exchange, bool) {
+	x := s.lastAnswer.Load()
+	if x == nil || x.gen != gen || now.Sub(x.at) > maxAge {
+		return nil, false
+	}
+	select {
+	case <-x.exited:
+		return nil, false
+	default:
+		return x, true
+	}
+}
 
 func (s *serverStats) lastActive() time.Time { return time.Unix(0, s.lastActivity.Load()) }

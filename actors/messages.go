@@ -76,8 +76,15 @@ type StopServer struct{ ServerID string }
 // server_id stays. Reply: *ServerCreated, when the new child is ready.
 type RestartServer struct{ ServerID string }
 
-// HealthCheck probes a server with an MCP ping. Reply: *Health.
-type HealthCheck struct{ ServerID string }
+// HealthCheck probes a server with an MCP ping. Reply: *Health. With
+// Recent set (health_check_all uses RecentExchange), a server whose child
+// answered a call or a ping within Recent is reported from that answer
+// instead (Health.PingAgeMS says how old it is), without a new ping; zero:
+// always ping.
+type HealthCheck struct {
+	ServerID string
+	Recent   time.Duration
+}
 
 // AcquirePooled asks the pool for a server of a template. Reply: *PoolAcquired.
 type AcquirePooled struct{ Template string }
@@ -134,10 +141,12 @@ type PoolAcquired struct {
 	Reused bool
 }
 
-// EventPage answers QueryEvents: the newest matching events, oldest first.
+// EventPage answers QueryEvents: the newest matching events, oldest first,
+// from this run and earlier ones (Event.Run tells them apart).
 type EventPage struct {
 	Events []Event
-	Total  int // events held in the history
+	Total  int    // events in the history: on disk, and queued for it
+	Run    uint64 // the current run (Event.Run of what this run records)
 }
 
 // ---- Internal -----------------------------------------------------------
@@ -145,6 +154,17 @@ type EventPage struct {
 type (
 	// publish records an event in the history (to the event-stream actor).
 	publish struct{ Event Event }
+	// recentEvents asks the event-stream actor for the matches its ring
+	// holds. Reply: *recentPage.
+	recentEvents struct{ Query QueryEvents }
+	// recentPage answers recentEvents: matches, oldest first; done when
+	// the ring answered the whole query; else the store is to be asked
+	// for ids below before.
+	recentPage struct {
+		events []Event
+		before uint64
+		done   bool
+	}
 	// whoAreYou asks the root for the PIDs of its fixed children.
 	whoAreYou struct{}
 	// statusUpdate tells the root what a server actor is doing.
@@ -215,6 +235,7 @@ func (DescribeTree) metamcpMessage()     {}
 func (describe) metamcpMessage()         {}
 func (publish) metamcpMessage()          {}
 func (whoAreYou) metamcpMessage()        {}
+func (recentEvents) metamcpMessage()     {}
 func (statusUpdate) metamcpMessage()     {}
 func (childReady) metamcpMessage()       {}
 func (childStartFailed) metamcpMessage() {}

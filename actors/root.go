@@ -108,7 +108,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 func (r *rootActor) spawnFixed(ctx actor.Context) {
 	size, log := r.deps.cfg.EventHistorySize, r.deps.log
 	r.events, _ = ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-		return newEventsActor(size, log.With().Str("actor", "events").Logger(), r.deps.onEvent)
+		return newEventsActor(size, r.deps.store, log.With().Str("actor", "events").Logger(), r.deps.onEvent)
 	}), "events")
 	r.deps.events = r.events
 	self := ctx.Self()

@@ -6,8 +6,13 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 )
 
+// RecentExchange is how recently a child must have answered a call or a
+// ping for health_check_all to count it as alive without pinging it again.
+const RecentExchange = 5 * time.Second
+
 // health answers from the registry, with a live probe of the server actor
-// when it is running. The probe is awaited without blocking the root.
+// when it is running — unless m.Recent allows the child's last answer to
+// stand in for the ping. The probe is awaited without blocking the root.
 func (r *rootActor) health(ctx actor.Context, m *HealthCheck) {
 	e, err := r.lookup(m.ServerID)
 	if err != nil {
@@ -19,6 +24,13 @@ func (r *rootActor) health(ctx actor.Context, m *HealthCheck) {
 		h.Error = "server is " + e.state
 		respond(ctx, h)
 		return
+	}
+	if m.Recent > 0 {
+		now := time.Now()
+		if x, ok := e.stats.recentAnswer(e.gen, now, m.Recent); ok {
+			respond(ctx, r.healthFromAnswer(e, x, now))
+			return
+		}
 	}
 	f := ctx.RequestFuture(e.actor, &probe{}, pingTimeout+time.Second)
 	ctx.ReenterAfter(f, func(res any, err error) {
@@ -35,6 +47,23 @@ func (r *rootActor) health(ctx actor.Context, m *HealthCheck) {
 		}
 		respond(ctx, h)
 	})
+}
+
+// healthFromAnswer reports a running server from its child's last answer:
+// its round trip stands for the ping, and the resident memory is the
+// server process's at the monitor's last scan.
+func (r *rootActor) healthFromAnswer(e *entry, x *exchange, now time.Time) *Health {
+	h := r.healthFromEntry(e)
+	ms, age := float64(x.rtt.Microseconds())/1000, float64(now.Sub(x.at).Microseconds())/1000
+	h.Healthy, h.PingMS, h.PingAgeMS, h.PingVia = true, &ms, &age, x.via
+	if x.pid != 0 {
+		h.PID = x.pid
+	}
+	if u := e.usage; u.sampled && u.serverRSS > 0 {
+		mb := float64(u.serverRSS) / (1 << 20)
+		h.RSSMB = &mb
+	}
+	return h
 }
 
 func (r *rootActor) healthFromEntry(e *entry) *Health {

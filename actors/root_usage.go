@@ -12,6 +12,7 @@ import (
 type groupUsage struct {
 	at         time.Time
 	rss        int64         // bytes, the group without metamcp's shim
+	serverRSS  int64         // bytes, the server process itself
 	cpu        time.Duration // CPU time of the group's live processes
 	cpuPercent float64       // of one core, between the last two scans
 	procs      int
@@ -47,6 +48,9 @@ func (u groupUsage) next(at time.Time, procs []child.ProcUsage, group, server in
 			continue
 		}
 		n.rss += p.RSSBytes
+		if p.PID == server {
+			n.serverRSS = p.RSSBytes
+		}
 		n.cpu += p.CPU
 		n.procs++
 	}

@@ -16,8 +16,9 @@ import (
 
 // serverActor owns one child MCP server process.
 //
-// Started: it forks the child and starts the MCP handshake on a goroutine;
-// until the handshake ends, calls wait in a queue (each until its deadline).
+// Started: it forks the child (once the instance's guardian runs: see
+// startup) and starts the MCP handshake on a goroutine; until the handshake
+// ends, calls wait in a queue (each until its deadline).
 // When the handshake succeeds the server is running and the queue is served.
 //
 // While running, each call runs on its own goroutine, so a slow call never
@@ -117,6 +118,7 @@ func (a *serverActor) start(ctx actor.Context) {
 	a.state = StateStarting
 	a.connCtx, a.cancel = context.WithCancel(context.Background())
 	self, root, gen := ctx.Self(), ctx.ActorSystem().Root, a.gen
+	a.deps.startup.begin() // no child before the guardian: see startup
 	conn, err := child.Start(child.Options{
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
 		Log: a.log, Shim: a.deps.shim, Owner: a.deps.owner,

@@ -39,7 +39,7 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 	a.stats.inFlight.Add(1)
 	a.stats.callsTotal.Add(1)
 	conn, events := a.conn, a.deps.events
-	parent := a.connCtx
+	parent, gen := a.connCtx, a.gen
 	a.wg.Add(1)
 	waited := time.Duration(0) // since the root received it: held for a restart or a start
 	if !m.arrived.IsZero() {
@@ -54,13 +54,24 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		if err != nil && parent.Err() != nil && !crashed(err) {
 			err = fmt.Errorf("%w: the server was stopped during the call", ErrStopping)
 		}
-		elapsed := time.Since(t0)
+		end := time.Now()
+		elapsed := end.Sub(t0)
 		a.stats.inFlight.Add(-1)
-		a.stats.touch(time.Now())
+		a.stats.touch(end)
+		if answered(err) {
+			a.stats.answered(&exchange{at: end, rtt: elapsed, via: "call", gen: gen, pid: conn.PID(), exited: conn.Exited()})
+		}
 		reply, ev := a.outcome(m, raw, err, elapsed, waited)
 		a.deps.root.Send(events, &publish{Event: ev})
 		a.deps.reply(sender, reply)
 	}()
+}
+
+// answered says whether a call's outcome came from the child: a result or a
+// JSON-RPC error (not a timeout, a cancellation or a dead connection).
+func answered(err error) bool {
+	var rpc *child.RPCError
+	return err == nil || errors.As(err, &rpc)
 }
 
 // crashed says whether a call failed because the child exited on its own
@@ -128,7 +139,8 @@ func (a *serverActor) callError(err error, d, waited time.Duration) error {
 	return fmt.Errorf("calling %s: %w", a.spec.Name, err)
 }
 
-// probe answers with live figures: an MCP ping and resident memory.
+// probe answers with live figures: an MCP ping and resident memory. A
+// successful ping is recorded as the child's last answer.
 func (a *serverActor) probe(ctx actor.Context) {
 	h := &Health{Status: a.state}
 	if a.state != StateRunning {
@@ -140,7 +152,7 @@ func (a *serverActor) probe(ctx actor.Context) {
 		mb := float64(rss) / (1 << 20)
 		h.RSSMB = &mb
 	}
-	sender, conn, parent := ctx.Sender(), a.conn, a.connCtx
+	sender, conn, parent, gen := ctx.Sender(), a.conn, a.connCtx, a.gen
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -152,6 +164,7 @@ func (a *serverActor) probe(ctx actor.Context) {
 		} else {
 			ms := float64(rtt.Microseconds()) / 1000
 			h.PingMS, h.Healthy = &ms, true
+			a.stats.answered(&exchange{at: time.Now(), rtt: rtt, via: "ping", gen: gen, pid: h.PID, exited: conn.Exited()})
 		}
 		a.deps.reply(sender, h)
 	}()

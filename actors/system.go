@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/metamcp/metamcp/actors/child"
+	"github.com/metamcp/metamcp/actors/eventstore"
 	"github.com/metamcp/metamcp/config"
 	"github.com/metamcp/metamcp/templates"
 )
@@ -35,6 +37,15 @@ type Options struct {
 	// OnEvent, when set, sees every event as it is recorded (metrics). It
 	// is called from the event-stream actor and must not block.
 	OnEvent func(Event)
+	// Session names the state this instance uses: the event store is
+	// Config.SessionDir(Session)/events.db. Default config.DefaultSession.
+	Session string
+	// DeferStartup, when positive, lets Start return before starting the
+	// guardian and sweeping orphans of an earlier metamcp: they run at
+	// StartBackground, before the first child is forked, or this long
+	// after Start, whichever comes first (see startup). Zero: Start does
+	// both before it returns.
+	DeferStartup time.Duration
 }
 
 // deps is what every actor of one System shares. Written before the actors
@@ -50,6 +61,8 @@ type deps struct {
 	shim     string // runs each child under "shim" (process_shim on), or ""
 	owner    string // this instance's METAMCP_OWNER mark, or ""
 	onEvent  func(Event)
+	store    *eventstore.Store
+	startup  *startup // server actors run its begin before forking a child
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -67,13 +80,12 @@ type System struct {
 	pool   *actor.PID
 	events *actor.PID
 	deps   *deps
-	swept  chan struct{} // closed when the start-up sweep is done
-	// guardian kills what is left if this process dies (Linux), or nil.
-	guardian *child.Guardian
 }
 
-// Start builds the actor system and spawns the root supervisor, which
-// spawns the event-stream and pool actors.
+// Start opens the session's event store, builds the actor system and spawns
+// the root supervisor, which spawns the event-stream and pool actors. It
+// fails, starting nothing, when another instance holds the session's store
+// (eventstore.ErrLocked).
 func Start(o Options) (*System, error) {
 	if o.Executable == "" {
 		exe, err := os.Executable()
@@ -85,6 +97,10 @@ func Start(o Options) (*System, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	store, err := openStore(o) // first: a second instance of the session stops here
+	if err != nil {
+		return nil, err
+	}
 	plog := o.Log.With().Str("lib", "protoactor").Logger()
 	as := actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -94,32 +110,69 @@ func Start(o Options) (*System, error) {
 	)
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
 	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, onEvent: o.OnEvent, now: o.Now, noSweep: o.NoSweep,
-		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}}
+		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}, store: store}
 	d.owner = child.NewOwnerMark()
+	d.startup = &startup{exe: o.Executable, owner: d.owner, log: o.Log, root: as.Root, swept: make(chan struct{})}
 	if shimOn(o.Config.ProcessShim) {
 		d.shim = o.Executable
 	}
 	root, err := as.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newRootActor(d) }), "root")
 	if err != nil {
+		as.Shutdown()
+		_ = store.Close()
 		return nil, fmt.Errorf("spawning root supervisor: %w", err)
 	}
 	res, err := as.Root.RequestFuture(root, &whoAreYou{}, 5*time.Second).Result()
 	if err != nil {
+		_ = as.Root.StopFuture(root).Wait()
+		as.Shutdown()
+		_ = store.Close()
 		return nil, fmt.Errorf("starting root supervisor: %w", err)
 	}
 	fixed := res.([2]*actor.PID)
-	s := &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d, swept: make(chan struct{})}
-	if g, err := child.StartGuardian(o.Executable, d.owner); err == nil {
-		s.guardian = g
-	} else if !errors.Is(err, child.ErrNoUsage) {
-		o.Log.Warn().Err(err).Msg("no guardian: children may outlive a killed metamcp")
+	s := &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d}
+	d.startup.events = s.events
+	if o.DeferStartup > 0 {
+		d.startup.deferFor(o.DeferStartup)
+	} else {
+		d.startup.begin()
 	}
 	if os.Getpid() == 1 && !shimOn(o.Config.ProcessShim) {
 		o.Log.Warn().Msg("metamcp runs as PID 1: orphans of its children are re-parented to it and nothing reaps them; " +
 			"run it under an init (docker --init, tini) or set process_shim to on")
 	}
-	go s.sweep()
 	return s, nil
+}
+
+// StartBackground starts what Options.DeferStartup left for later — the
+// guardian and the sweep of orphans of an earlier metamcp — unless that
+// has started already. It returns once the guardian runs: call it on a
+// goroutine of its own where that wait matters.
+func (s *System) StartBackground() { s.deps.startup.begin() }
+
+// openStore opens the session's event store, sized so that the ring of
+// event_history_size events always holds what the store has queued and not
+// yet written, which queries rely on: at most the queue twice (the writer
+// takes what is queued into the commit under way, and the queue fills again
+// meanwhile) plus one batch, so a third of the ring each.
+func openStore(o Options) (*eventstore.Store, error) {
+	dir, err := o.Config.SessionDir(o.Session)
+	if err != nil {
+		return nil, err
+	}
+	ring := o.Config.EventHistorySize
+	store, err := eventstore.Open(eventstore.Options{
+		Path:           filepath.Join(dir, eventstore.FileName),
+		Log:            o.Log.With().Str("component", "eventstore").Logger(),
+		QueueSize:      max(1, min(4096, ring/3)),
+		BatchSize:      max(1, min(256, ring/3)),
+		RetentionCount: o.Config.EventRetentionCount,
+		RetentionAge:   o.Config.EventRetention(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event history: %w", err)
+	}
+	return store, nil
 }
 
 // shimOn reads process_shim: "auto" is on where there is no guardian
@@ -134,28 +187,24 @@ func shimOn(v string) bool {
 	return runtime.GOOS == "darwin"
 }
 
-// sweep kills what an earlier metamcp left running, once, at start-up.
-func (s *System) sweep() {
-	defer close(s.swept)
-	if n := child.SweepOrphans(); n > 0 {
-		s.deps.log.Warn().Int("killed", n).Msg("killed processes left running by an earlier metamcp")
-		s.as.Root.Send(s.events, &publish{Event: Event{Event: EventOrphansSwept, Data: map[string]any{"killed": n}}})
-	}
-}
-
-// Ask sends a request to the root supervisor (or, for AcquirePooled and
-// QueryEvents, to the pool or event-stream actor) and waits for the reply
-// until timeout. An error reply is returned as the error. A CallTool with a
+// Ask sends a request to the root supervisor (or, for AcquirePooled, to the
+// pool; QueryEvents is answered by the event-stream actor and the event
+// store, see queryEvents) and waits for the reply until timeout. An error
+// reply is returned as the error. A CallTool with a
 // Ctx is answered soon after that context ends, so no wait outlives its
 // caller for long.
 func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 	to := s.root
-	switch msg.(type) {
+	switch m := msg.(type) {
 	case *AcquirePooled:
 		to = s.pool
 	case *QueryEvents:
-		to = s.events
+		return s.queryEvents(*m, timeout)
 	}
+	return s.request(to, msg, timeout)
+}
+
+func (s *System) request(to *actor.PID, msg Message, timeout time.Duration) (any, error) {
 	res, err := s.as.Root.RequestFuture(to, msg, timeout).Result()
 	if errors.Is(err, actor.ErrTimeout) {
 		return nil, fmt.Errorf("%w: no answer within %s", ErrCallTimeout, timeout)
@@ -169,6 +218,33 @@ func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 	return res, nil
 }
 
+// queryEvents answers QueryEvents: the event-stream actor's ring for the
+// recent past, then — when the ring does not answer the whole query — the
+// store, on the caller's goroutine, for the ids below what the ring holds.
+// Together they are complete: the ring holds every id the store has not
+// written yet.
+func (s *System) queryEvents(q QueryEvents, timeout time.Duration) (any, error) {
+	if q.Limit <= 0 {
+		q.Limit = defaultEventLimit
+	}
+	res, err := s.request(s.events, &recentEvents{Query: q}, timeout)
+	if err != nil {
+		return nil, err
+	}
+	recent := res.(*recentPage)
+	events := recent.events
+	if !recent.done && recent.before > q.AfterID+1 {
+		older, err := s.deps.store.Query(eventstore.Query{Limit: q.Limit - len(events), ServerID: q.ServerID,
+			Type: q.Type, AfterID: q.AfterID, Before: recent.before, Since: q.Since})
+		if err != nil {
+			return nil, fmt.Errorf("event history: %w", err)
+		}
+		events = append(older, events...)
+	}
+	st := s.deps.store.Stats()
+	return &EventPage{Events: events, Total: int(st.Stored + st.Queued), Run: st.Run}, nil
+}
+
 // Catalog returns the templates this system can start.
 func (s *System) Catalog() *templates.Catalog { return s.deps.resolver.catalog }
 
@@ -178,14 +254,15 @@ func (s *System) Config() *config.Config { return s.deps.cfg }
 // Shutdown stops the whole tree: every server actor stops its process by
 // the ladder, in parallel. It returns when all are stopped and reaped.
 func (s *System) Shutdown() error {
-	<-s.swept
+	guardian := s.deps.startup.end()
 	err := s.as.Root.StopFuture(s.root).Wait()
 	s.as.Shutdown()
-	if s.guardian != nil {
-		_ = s.guardian.Stop()
+	if guardian != nil {
+		_ = guardian.Stop()
 	}
+	storeErr := s.deps.store.Close() // after the tree: its last events are written
 	if err != nil {
 		return fmt.Errorf("stopping root supervisor: %w", err)
 	}
-	return nil
+	return storeErr
 }

@@ -34,6 +34,11 @@ type Config struct {
 	HTTPMaxBodyBytes      int64    `json:"http_max_body_bytes"`
 	AllowedDirectories    []string `json:"allowed_directories"`
 
+	// Persistence: where a session's state lives and how long events stay.
+	StateDirectory      string `json:"state_directory"`
+	EventRetentionCount int    `json:"event_retention_count"`
+	EventRetentionDays  int    `json:"event_retention_days"`
+
 	// Supervision: the default restart policy and its backoff and intensity.
 	RestartPolicy           string `json:"restart_policy"`
 	RestartInitialBackoffMS int    `json:"restart_initial_backoff_ms"`
@@ -63,6 +68,11 @@ func (c *Config) StartTimeout() time.Duration { return seconds(c.StartTimeoutSec
 
 // PoolIdleTTL is pool_idle_ttl_seconds as a duration.
 func (c *Config) PoolIdleTTL() time.Duration { return seconds(c.PoolIdleTTLSeconds) }
+
+// EventRetention is event_retention_days as a duration.
+func (c *Config) EventRetention() time.Duration {
+	return time.Duration(c.EventRetentionDays) * 24 * time.Hour
+}
 
 // HTTPTimeout is http_timeout_seconds as a duration.
 func (c *Config) HTTPTimeout() time.Duration { return seconds(c.HTTPTimeoutSeconds) }

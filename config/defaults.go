@@ -27,6 +27,10 @@ func Defaults() Config {
 		HTTPMaxBodyBytes:      5 << 20,    // 5 MiB
 		AllowedDirectories:    []string{}, // temp_directory only
 
+		StateDirectory:      "", // $XDG_STATE_HOME/metamcp, else ~/.local/state/metamcp
+		EventRetentionCount: 100000,
+		EventRetentionDays:  30,
+
 		RestartPolicy:           "permanent",
 		RestartInitialBackoffMS: 100,
 		RestartMaxBackoffMS:     30000,

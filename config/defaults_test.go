@@ -31,6 +31,9 @@ func TestDefaults(t *testing.T) {
 		{"env_passthrough", d.EnvPassthrough, []string{}},
 		{"http_timeout_seconds", d.HTTPTimeoutSeconds, 30},
 		{"http_max_body_bytes", d.HTTPMaxBodyBytes, int64(5 * 1024 * 1024)},
+		{"state_directory", d.StateDirectory, ""},
+		{"event_retention_count", d.EventRetentionCount, 100000},
+		{"event_retention_days", d.EventRetentionDays, 30},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
@@ -123,5 +126,39 @@ func TestDocTable(t *testing.T) {
 				t.Errorf("doc.go: %s: range is not %s", s.key, rng)
 			}
 		}
+	}
+}
+
+func TestSessionDir(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip("no home directory")
+	}
+	tests := []struct {
+		name, stateDir, xdg, session, want, err string
+	}{
+		{"configured", "/srv/state", "/x", "s1", "/srv/state/s1", ""},
+		{"xdg", "", "/xdg/state", "", "/xdg/state/metamcp/default", ""},
+		{"relative xdg ignored", "", "rel", "default", filepath.Join(home, ".local/state/metamcp/default"), ""},
+		{"home", "", "", "work", filepath.Join(home, ".local/state/metamcp/work"), ""},
+		{"dot dot", "/s", "", "..", "", "must be 1 to 64"},
+		{"slash", "/s", "", "a/b", "", "only A-Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("XDG_STATE_HOME", tt.xdg)
+			c := Defaults()
+			c.StateDirectory = tt.stateDir
+			got, err := c.SessionDir(tt.session)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("SessionDir(%q) error = %v, want %q", tt.session, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("SessionDir(%q) = %q, %v; want %q", tt.session, got, err, tt.want)
+			}
+		})
 	}
 }

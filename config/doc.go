@@ -42,12 +42,15 @@
 //	pool_idle_ttl_seconds    300              1..86400                         -
 //	pool_max_per_template    1                1..100                           -
 //	event_history_size       10000            100..10000000                    -
+//	event_retention_count    100000           100..100000000                   -
+//	event_retention_days     30               1..3650                          -
 //	http_timeout_seconds     30               1..3600                          -
 //	http_max_body_bytes      5242880 (5 MiB)  1024..1073741824 (1 GiB)         -
 //	log_level                INFO             DEBUG INFO WARN WARNING ERROR    MCP_LOG_LEVEL
 //	log_file                 "" (stderr)      path                             -
 //	allowed_commands         see below        non-empty list of commands       MCP_ALLOWED_COMMANDS
 //	temp_directory           $TMPDIR/metamcp  non-empty path                   MCP_TEMP_DIR
+//	state_directory          "" (see below)   path                             -
 //	file_base_directory      "" (see below)   path                             -
 //	env_passthrough          []               variable names                   -
 //	allowed_directories      [] (see below)   absolute paths                   -
@@ -66,6 +69,12 @@
 // space-only entries and relative paths ("./x", "bin/x") are rejected.
 // temp_directory defaults to filepath.Join(os.TempDir(), "metamcp").
 // file_base_directory "" means a per-server directory under temp_directory.
+// state_directory holds one directory per session with what outlives a run
+// (the event store, events.db; see SessionDir); "" means
+// $XDG_STATE_HOME/metamcp when XDG_STATE_HOME is set and absolute, else
+// ~/.local/state/metamcp. event_history_size is how many recent events are
+// also kept in memory; event_retention_count and event_retention_days bound
+// the store: older events are pruned, by whichever limit is reached first.
 // env_passthrough entries match [A-Za-z_][A-Za-z0-9_]*.
 // allowed_directories are where create_server's script_path and cwd may
 // point; temp_directory is always allowed, and [] allows nothing else.
@@ -76,10 +85,11 @@
 // guardian process covers them); "auto" is "on" on macOS, "off" elsewhere.
 //
 // log_level is case-insensitive and normalised to upper case, WARNING to
-// WARN. Relative paths (temp_directory, file_base_directory, log_file and a
-// template's cwd) are made absolute: against the config file's directory
-// when they come from the file, against the working directory when they come
-// from the environment or a flag. "~" is not expanded.
+// WARN. Relative paths (temp_directory, state_directory,
+// file_base_directory, log_file and a template's cwd) are made absolute:
+// against the config file's directory when they come from the file, against
+// the working directory when they come from the environment or a flag. "~"
+// is not expanded.
 //
 // # File format
 //

@@ -74,7 +74,8 @@ func TestLoadFileValues(t *testing.T) {
 		"allowed_directories": ["/srv/mcp"], "restart_policy": "Transient", "restart_initial_backoff_ms": 50,
 		"restart_max_backoff_ms": 5000, "restart_backoff_factor": 3, "restart_max_restarts": 7,
 		"restart_window_seconds": 30, "restart_stable_seconds": 20, "memory_check_interval_ms": 500,
-		"process_shim": "OFF"
+		"process_shim": "OFF", "state_directory": "state", "event_retention_count": 500,
+		"event_retention_days": 7
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -90,6 +91,7 @@ func TestLoadFileValues(t *testing.T) {
 		AllowedDirectories: []string{"/srv/mcp"}, RestartPolicy: "transient", RestartInitialBackoffMS: 50,
 		RestartMaxBackoffMS: 5000, RestartBackoffFactor: 3, RestartMaxRestarts: 7,
 		RestartWindowSeconds: 30, RestartStableSeconds: 20, MemoryCheckIntervalMS: 500, ProcessShim: "off",
+		StateDirectory: filepath.Join(dir, "state"), EventRetentionCount: 500, EventRetentionDays: 7,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *cfg, want)

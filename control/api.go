@@ -198,7 +198,7 @@ func replyJSON(res any) any {
 	case *actors.ServerStopped:
 		return map[string]any{"server_id": r.ServerID}
 	case *actors.EventPage:
-		return map[string]any{"events": r.Events, "total": r.Total}
+		return map[string]any{"events": r.Events, "total": r.Total, "run": r.Run}
 	}
 	return res
 }

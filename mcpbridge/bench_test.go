@@ -27,6 +27,7 @@ func benchBridge(b *testing.B) *client.Client {
 	}
 	cfg := config.Defaults()
 	cfg.TempDirectory = b.TempDir()
+	cfg.StateDirectory = b.TempDir()
 	cat, err := templates.NewCatalog(nil)
 	if err != nil {
 		b.Fatal(err)

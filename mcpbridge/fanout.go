@@ -59,9 +59,22 @@ func (b *Bridge) stopAllServers(_ context.Context, req mcp.CallToolRequest) (*mc
 		"total_stopped": len(stopped), "total_errors": len(failed)}), nil
 }
 
+// healthCheckAll checks every server at once. A running server whose child
+// answered a call or a ping within actors.RecentExchange is reported from
+// that answer; the others are pinged, in parallel (all of them with
+// ping_all).
 func (b *Bridge) healthCheckAll(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	if _, err := parseArgs(req); err != nil {
+	a, err := parseArgs(req, "ping_all")
+	if err != nil {
 		return failure(err, nil), nil
+	}
+	pingAll, err := a.boolean("ping_all", false)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	recent := actors.RecentExchange
+	if pingAll {
+		recent = 0
 	}
 	list, err := b.servers()
 	if err != nil {
@@ -69,7 +82,7 @@ func (b *Bridge) healthCheckAll(_ context.Context, req mcp.CallToolRequest) (*mc
 	}
 	out := make([]*actors.Health, len(list))
 	each(len(list), func(i int) {
-		res, err := b.sys.Ask(&actors.HealthCheck{ServerID: list[i].ServerID}, askTimeout)
+		res, err := b.sys.Ask(&actors.HealthCheck{ServerID: list[i].ServerID, Recent: recent}, askTimeout)
 		if err != nil {
 			out[i] = &actors.Health{ServerID: list[i].ServerID, Status: list[i].Status, Error: err.Error()}
 			return

@@ -231,7 +231,7 @@ func (b *Bridge) getEventHistory(_ context.Context, req mcp.CallToolRequest) (*m
 	}
 	page := res.(*actors.EventPage)
 	return success(map[string]any{"events": page.Events, "total_in_history": page.Total,
-		"returned": len(page.Events)}), nil
+		"returned": len(page.Events), "current_run": page.Run}), nil
 }
 
 func (b *Bridge) getSupervisionTree(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -1,10 +1,13 @@
 package mcpbridge
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/metamcp/metamcp/actors"
 )
 
 type tool struct {
@@ -93,11 +96,14 @@ func (b *Bridge) tools() []tool {
 			mcp.WithReadOnlyHintAnnotation(true),
 		), b.healthCheck},
 		{mcp.NewTool("health_check_all",
-			mcp.WithDescription("Probe every server in parallel."),
+			mcp.WithDescription(fmt.Sprintf("Health of every server. A server that answered a call or a ping in the last %s "+
+				"is reported from that answer (ping_age_ms says how old); the others are pinged, in parallel.", actors.RecentExchange)),
+			mcp.WithBoolean("ping_all", mcp.DefaultBool(false), mcp.Description("true: ping every running server now.")),
 			mcp.WithReadOnlyHintAnnotation(true),
 		), b.healthCheckAll},
 		{mcp.NewTool("get_event_history",
-			mcp.WithDescription("Recent lifecycle events (created, started, crashed, restarted, stopped, tool calls, pool, security), oldest first."),
+			mcp.WithDescription("Lifecycle events (created, started, crashed, restarted, stopped, tool calls, pool, security), newest page, oldest first; "+
+				"the history persists across restarts of metamcp, each event marked with the run that recorded it (current_run is this one)."),
 			mcp.WithNumber("limit", mcp.DefaultNumber(20), mcp.Min(1), mcp.Max(1000)),
 			mcp.WithString("server_id", mcp.Description("Only events of this server.")),
 			mcp.WithString("event_type", mcp.Description("Only events of this type, e.g. server_crashed.")),

@@ -74,12 +74,16 @@ func Start(opts Options) (*Conn, error) {
 		opts.StopGrace = 500 * time.Millisecond
 	}
 	c := &Conn{opts: opts, ring: newRing(ringLines), exited: make(chan struct{})}
-	if err := c.spawn(); err != nil {
+	pidR, err := c.spawn()
+	if err != nil {
 		return nil, err
 	}
+	// The session exists before the goroutines that watch the process, so
+	// a child that dies at once finds it to close.
 	c.out = newStdoutFilter(c.stdout)
 	c.tr = transport.NewIO(c.out, c.stdin, nil)
 	c.tr.SetNotificationHandler(c.onNotification)
+	c.watch(pidR)
 	if err := c.tr.Start(context.Background()); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("starting session: %w", err)
@@ -87,25 +91,27 @@ func Start(opts Options) (*Conn, error) {
 	return c, nil
 }
 
-func (c *Conn) spawn() error {
+// spawn forks the child with its pipes. It returns the read end of the
+// shim's report, or nil without a shim.
+func (c *Conn) spawn() (*os.File, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		closeAll(inR, inW)
-		return err
+		return nil, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		closeAll(inR, inW, outR, outW)
-		return err
+		return nil, err
 	}
 	cmd, pidR, err := c.command()
 	if err != nil {
 		closeAll(inR, inW, outR, outW, errR, errW)
-		return err
+		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	err = startCmd(cmd)
@@ -116,10 +122,16 @@ func (c *Conn) spawn() error {
 		if pidR != nil {
 			pidR.Close()
 		}
-		return fmt.Errorf("starting %s: %w", c.opts.Command, err)
+		return nil, fmt.Errorf("starting %s: %w", c.opts.Command, err)
 	}
 	c.cmd, c.pid, c.started = cmd, cmd.Process.Pid, time.Now()
 	c.stdin, c.stdout, c.stderr = inW, outR, errR
+	return pidR, nil
+}
+
+// watch starts the goroutines that follow the process: the shim's report
+// reader, the stderr drain and the one waiter.
+func (c *Conn) watch(pidR *os.File) {
 	c.reported = make(chan struct{})
 	if pidR != nil {
 		c.wg.Add(1)
@@ -135,10 +147,9 @@ func (c *Conn) spawn() error {
 	go func() {
 		defer c.wg.Done()
 		defer close(drained)
-		drainStderr(errR, c.ring, c.opts.Log)
+		drainStderr(c.stderr, c.ring, c.opts.Log)
 	}()
 	go c.wait(drained)
-	return nil
 }
 
 // wait is the only goroutine that waits for the process. It records the

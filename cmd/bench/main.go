@@ -193,9 +193,25 @@ const analysis = "## Missed targets: evidence and what it would take\n\n" +
 	"(b) route CallTool from the bridge to the server actor's conn directly (one actor hop instead of root → server); " +
 	"(c) at 32 callers, batch writes to the child pipe (one write syscall per burst). Even then the second pipe hop " +
 	"and wake-ups on 2 shared cores keep the ratio above ~1.5×.\n\n" +
-	"5. **health_check_all over 100 children (5).** One MCP ping per child, all at once: 100 child processes must be " +
-	"scheduled on 2 cores to answer (BenchmarkHealthCheckAll100 in-process: ~35 ms, so the bridge adds little). " +
-	"The floor is 100 context switches into Go processes that were idle (each wakes its netpoller and a worker). " +
-	"What it would take: answer health_check_all from state the actors already hold (last successful exchange " +
-	"within N seconds counts as a ping; RSS/CPU from the monitor's last /proc scan), pinging only children idle " +
-	"for longer than that — then it is one Ask per server (~10 µs) and well under 20 ms.\n"
+	"5. **health_check_all over 100 children (5, 5p).** Pinging every child (5p, and BenchmarkHealthCheckAll100/ping " +
+	"in-process) costs ~30–60 ms: 100 idle child processes must be woken and scheduled on 2 cores to answer. So " +
+	"health_check_all answers from what metamcp already holds where it can: a server whose process answered a call " +
+	"or a ping within actors.RecentExchange (5 s) is reported from that answer (ping_ms its round trip, ping_age_ms " +
+	"its age, ping_via call|ping; memory and CPU from the monitor's last scan), with one Ask to the root and no " +
+	"message to the server actor; only the others are pinged, in parallel. Row 5 is a client polling it: the " +
+	"warm-up's pings are recent, so no child is pinged (BenchmarkHealthCheckAll100/recent: ~0.5–1 ms in-process). " +
+	"Most of the rest over stdio is the size of the answer (~47 KB, sent twice: text and structuredContent): " +
+	"list_servers over the same 100 servers, which probes nothing, took 8–12 ms median in a one-off run. Polling slower than every 5 s, or with ping_all, " +
+	"costs 5p — the floor of waking 100 processes, which only fewer children or cores would lower. health_check " +
+	"(one server) always pings.\n\n" +
+	"6. **Cold start (6).** Phase timestamps of `metamcp serve` (exec → initialize answered, ~55–65 ms on a quiet " +
+	"machine): ~35 ms until main() (exec, page-ins and the package inits of 6y), then actors.Start ~15 ms — of " +
+	"which protoactor-go's actor.NewActorSystem alone is ~13 ms cold (its process registry allocates 1024 " +
+	"concurrent maps of 32 shards each, ~32 000 maps, in NewProcessRegistry) — then the control socket and the MCP " +
+	"server ~5 ms. Starting the guardian (fork + exec of this binary, whose own ~25 ms of inits then compete for " +
+	"the 2 cores) and the orphan sweep (reads every process's environ) at start-up cost ~6–12 ms more (A/B, 80–100 " +
+	"interleaved runs, two sessions, builds of one tree: 61.5 vs 53.9 ms and 72.7 vs 60.6 ms median; a build of the " +
+	"previous commit with neither at all: 52.7 / 60.4 ms). serve now starts both once initialize is answered, and every child start waits for the " +
+	"guardian (docs/supervision.md), so no child is ever unguarded. What it would take to reach 20 ms: the binary " +
+	"start of item 1 (a smaller binary, lazy jsonschema) and a process registry sized for one process " +
+	"(upstream protoactor-go: an option for the bucket count, or a fork).\n"

@@ -159,7 +159,8 @@ func (p *peer) create(ctx context.Context, args map[string]any) (id string, pid 
 
 // writeConfig writes a config file for metamcp serve into dir.
 func writeConfig(dir string, extra map[string]any) (string, error) {
-	cfg := map[string]any{"temp_directory": dir + "/tmp", "log_level": "WARN", "log_file": dir + "/metamcp.log"}
+	cfg := map[string]any{"temp_directory": dir + "/tmp", "state_directory": dir + "/state", "log_level": "WARN",
+		"log_file": dir + "/metamcp.log"}
 	for k, v := range extra {
 		cfg[k] = v
 	}

@@ -34,7 +34,10 @@ func runDemo(ctx context.Context, w io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	cfgPath := filepath.Join(dir, "meta_mcp_config.json")
-	cfg := fmt.Sprintf(`{"temp_directory": %q, "log_level": "WARN"}`, filepath.Join(dir, "tmp"))
+	// Its own state directory: the demo's events stay out of the user's
+	// session, and a running metamcp does not hold its store.
+	cfg := fmt.Sprintf(`{"temp_directory": %q, "state_directory": %q, "log_level": "WARN"}`,
+		filepath.Join(dir, "tmp"), filepath.Join(dir, "state"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return err
 	}

@@ -712,6 +712,18 @@ func TestHealthCheck(t *testing.T) {
 		if !jget[bool](t, all, "servers", i, "healthy") || jnum(t, all, "servers", i, "ping_ms") <= 0 {
 			t.Errorf("health_check_all server %d: %s", i, jsonText(jarr(t, all, "servers")[i]))
 		}
+		// calc answered health_check's ping just now: reported from it; the
+		// two new servers had answered nothing yet: pinged.
+		h := jarr(t, all, "servers")[i].(map[string]any)
+		if fromPing := h["server_id"] == id; (h["ping_age_ms"] != nil) != fromPing || (fromPing && h["ping_via"] != "ping") {
+			t.Errorf("health_check_all server %d, from an earlier answer %v: %s", i, fromPing, jsonText(h))
+		}
+	}
+	all = mustOK(t, s, "health_check_all", map[string]any{"ping_all": true})
+	for i, h := range jarr(t, all, "servers") {
+		if h := h.(map[string]any); h["healthy"] != true || h["ping_age_ms"] != nil {
+			t.Errorf("health_check_all ping_all server %d: %s", i, jsonText(h))
+		}
 	}
 }
 
@@ -1585,22 +1597,27 @@ func TestConcurrentOrchestration(t *testing.T) {
 	}
 }
 
-// The event history keeps the newest event_history_size events.
-func TestEventHistoryRing(t *testing.T) {
+// event_history_size is only the in-memory ring: the history is the store,
+// and a query longer than the ring is answered from both, complete and in
+// order.
+func TestEventHistoryBeyondRing(t *testing.T) {
 	t.Parallel()
 	s := startServe(t, serveOpts{Config: map[string]any{"event_history_size": 100}})
 	id, _ := createFrom(t, s, "calc", "basic_calculator", nil) // 2 events
-	for i := range 110 {
+	for i := range 200 {
 		executeOK(t, s, id, "add", map[string]any{"a": i, "b": 1})
 	}
 	page := mustOK(t, s, "get_event_history", map[string]any{"limit": 1000})
 	evs := jarr(t, page, "events")
-	if jnum(t, page, "total_in_history") != 100 || len(evs) != 100 || jnum(t, page, "returned") != 100 {
-		t.Fatalf("history of 112 events with event_history_size 100: total_in_history %v, %d events", page["total_in_history"], len(evs))
+	if jnum(t, page, "total_in_history") != 202 || len(evs) != 202 || jnum(t, page, "returned") != 202 {
+		t.Fatalf("history of 202 events with a ring of 100: total_in_history %v, %d events", page["total_in_history"], len(evs))
 	}
 	for i := range evs {
-		if want := float64(13 + i); jnum(t, evs, i, "id") != want || jstr(t, evs, i, "event") != "tool_executed" {
+		if want := float64(1 + i); jnum(t, evs, i, "id") != want {
 			t.Fatalf("event %d: %s, want id %v", i, jsonText(evs[i]), want)
+		}
+		if i >= 2 && jstr(t, evs, i, "event") != "tool_executed" {
+			t.Fatalf("event %d: %s", i, jsonText(evs[i]))
 		}
 	}
 }

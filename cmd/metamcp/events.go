@@ -50,13 +50,14 @@ func eventsCmd() *cobra.Command {
 			if follow {
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return c.Follow(ctx, q, func(e actors.Event) error { return printEvent(out, e, f.json) })
+				return c.Follow(ctx, q, func(e actors.Event) error { return printEvent(out, e, f.json, 0) })
 			}
 			ctx, cancel := ctlContext(cmd)
 			defer cancel()
 			var page struct {
 				Events []actors.Event `json:"events"`
 				Total  int            `json:"total"`
+				Run    uint64         `json:"run"`
 			}
 			if err := c.Get(ctx, "/v1/events?"+q.Encode(), &page); err != nil {
 				return err
@@ -65,7 +66,7 @@ func eventsCmd() *cobra.Command {
 				return printJSON(out, page)
 			}
 			for _, e := range page.Events {
-				if err := printEvent(out, e, false); err != nil {
+				if err := printEvent(out, e, false, page.Run); err != nil {
 					return err
 				}
 			}
@@ -82,11 +83,16 @@ func eventsCmd() *cobra.Command {
 }
 
 // printEvent writes one event: a JSON line, or time, type, server and data.
-func printEvent(w io.Writer, e actors.Event, asJSON bool) error {
+// An event of another run than current (when current is known, not 0) is
+// marked with its run and date.
+func printEvent(w io.Writer, e actors.Event, asJSON bool, current uint64) error {
 	if asJSON {
 		return writeJSONLine(w, e)
 	}
 	var b strings.Builder
+	if current != 0 && e.Run != current {
+		fmt.Fprintf(&b, "run %d  %s ", e.Run, e.Timestamp.Local().Format("2006-01-02"))
+	}
 	fmt.Fprintf(&b, "%s  %-22s", e.Timestamp.Local().Format("15:04:05.000"), e.Event)
 	if e.ServerID != "" {
 		b.WriteString("  " + e.ServerID)

@@ -99,6 +99,7 @@ func harnessConfig(dir string) map[string]any {
 	return map[string]any{
 		"allowed_commands":        []string{"metamcp"},
 		"temp_directory":          filepath.Join(dir, "tmp"),
+		"state_directory":         filepath.Join(dir, "state"), // each test its own event store
 		"start_timeout_seconds":   10,
 		"default_timeout_seconds": 20,
 		"http_timeout_seconds":    10,

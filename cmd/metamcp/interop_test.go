@@ -845,11 +845,13 @@ func interopEntry(t *testing.T, deps, pkg string) string {
 }
 
 // interopWriteConfig writes a metamcp config file with the test's own
-// temp_directory and a generous start timeout for Node children.
+// temp_directory and state_directory and a generous start timeout for Node
+// children.
 func interopWriteConfig(t *testing.T, v map[string]any) string {
 	t.Helper()
 	dir := t.TempDir()
 	v["temp_directory"] = filepath.Join(dir, "tmp")
+	v["state_directory"] = filepath.Join(dir, "state")
 	v["start_timeout_seconds"] = 30
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

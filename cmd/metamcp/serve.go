@@ -88,7 +88,11 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 		}
 	}
 	metrics := control.NewMetrics()
-	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log, OnEvent: metrics.Observe})
+	// The guardian and the orphan sweep wait until initialize is answered
+	// (below), so that they do not compete with it for the CPU; no child
+	// starts before the guardian does (docs/supervision.md).
+	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log, OnEvent: metrics.Observe,
+		DeferStartup: deferStartup})
 	if err != nil {
 		return err
 	}
@@ -106,6 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	if ctl != nil {
 		bridge.OnInitialize(ctl.SetClient)
 	}
+	bridge.OnInitialize(func(string, string) { go sys.StartBackground() })
 	serveErr := bridge.Serve(ctx, os.Stdin, out)
 
 	t0 := time.Now()
@@ -121,6 +126,10 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	}
 	return shutErr
 }
+
+// deferStartup is the latest the guardian and the orphan sweep start after
+// actors.Start when no client has initialized by then.
+const deferStartup = 200 * time.Millisecond
 
 // startControl opens the control endpoint. Without --control-addr a failure
 // is logged and metamcp serves on without it: the MCP client comes first.

@@ -1,0 +1,371 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the database's name in a session's state directory.
+const FileName = "events.db"
+
+var (
+	bucketEvents = []byte("events")
+	bucketRuns   = []byte("runs")
+)
+
+// Event is one entry of the history.
+type Event struct {
+	ID        uint64         `json:"id"`
+	Run       uint64         `json:"run,omitempty"` // the run that recorded it (Store.Run)
+	Timestamp time.Time      `json:"timestamp"`
+	Event     string         `json:"event"`
+	ServerID  string         `json:"server_id,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+}
+
+// Run is one Open of the store: one run of metamcp.
+type Run struct {
+	ID      uint64    `json:"run"`
+	Started time.Time `json:"started"`
+	PID     int       `json:"pid"`
+}
+
+// Options configure a Store. Zero fields mean the defaults named.
+type Options struct {
+	// Path of the database file (required); its directory is created 0700.
+	Path string
+	// Log gets the store's warnings (drops, failed commits, pruning).
+	Log zerolog.Logger
+	// Now is the clock for timestamps and retention (default time.Now).
+	Now func() time.Time
+	// QueueSize bounds the events waiting for the writer (default 4096).
+	QueueSize int
+	// BatchSize commits once this many events wait (default 256).
+	BatchSize int
+	// FlushEvery commits this long after the first event of a batch was
+	// queued (default 50 ms).
+	FlushEvery time.Duration
+	// RetentionCount keeps at most this many events (default 100000).
+	RetentionCount int
+	// RetentionAge deletes events older than this (default 30 days).
+	RetentionAge time.Duration
+	// PruneEvery is how often the writer applies retention (default 1 min).
+	PruneEvery time.Duration
+	// LockTimeout is how long Open waits for another process to let go of
+	// the file before it fails with ErrLocked (default 5 s: long enough for
+	// an instance that is shutting down, short enough not to hang).
+	LockTimeout time.Duration
+	// OnFlush, when set, sees each batch after it is committed and synced,
+	// on the writer goroutine. It must not keep the slice.
+	OnFlush func([]Event)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 4096
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 256
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 50 * time.Millisecond
+	}
+	if o.RetentionCount <= 0 {
+		o.RetentionCount = 100000
+	}
+	if o.RetentionAge <= 0 {
+		o.RetentionAge = 30 * 24 * time.Hour
+	}
+	if o.PruneEvery <= 0 {
+		o.PruneEvery = time.Minute
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 5 * time.Second
+	}
+	return o
+}
+
+// Store is an open event store. Its methods are safe for concurrent use.
+type Store struct {
+	o     Options
+	db    *bolt.DB
+	run   Run
+	queue chan Event
+	stop  chan struct{}
+	done  chan struct{} // closed when the writer has returned
+
+	lastID   atomic.Uint64 // the last id handed out
+	stored   atomic.Int64  // events on disk
+	queued   atomic.Int64  // appended, not yet committed
+	dropped  atomic.Uint64 // appended, never written
+	dropping atomic.Bool   // a drop was logged and the writer has not caught up yet
+	closed   atomic.Bool
+	once     sync.Once
+	closeErr error
+}
+
+// Open opens (creating it if needed) the store at o.Path, records a new Run
+// and starts the writer. Close must be called.
+func Open(o Options) (*Store, error) {
+	o = o.withDefaults()
+	if o.Path == "" {
+		return nil, errors.New("eventstore: no path")
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	db, err := bolt.Open(o.Path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, lockedError(o.Path, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening event store %s: %w", o.Path, err)
+	}
+	s := &Store{o: o, db: db, queue: make(chan Event, o.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
+	s.run = Run{Started: o.Now().UTC(), PID: os.Getpid()}
+	err = db.Update(func(tx *bolt.Tx) error {
+		events, err := tx.CreateBucketIfNotExists(bucketEvents)
+		if err != nil {
+			return err
+		}
+		runs, err := tx.CreateBucketIfNotExists(bucketRuns)
+		if err != nil {
+			return err
+		}
+		if k, _ := events.Cursor().Last(); k != nil {
+			s.lastID.Store(keyID(k))
+		}
+		s.stored.Store(int64(events.Stats().KeyN))
+		s.run.ID = 1
+		if k, _ := runs.Cursor().Last(); k != nil {
+			s.run.ID = keyID(k) + 1
+		}
+		v, err := json.Marshal(s.run)
+		if err != nil {
+			return err
+		}
+		return runs.Put(key(s.run.ID), v)
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("opening event store %s: %w", o.Path, err)
+	}
+	if err := writeOwner(o.Path, s.run); err != nil {
+		o.Log.Warn().Err(err).Msg("event store: cannot record the owner; a second instance will not be told who holds the store")
+	}
+	go s.writeLoop()
+	o.Log.Info().Str("path", o.Path).Uint64("run", s.run.ID).Int64("stored", s.stored.Load()).
+		Uint64("last_id", s.lastID.Load()).Msg("event store open")
+	return s, nil
+}
+
+// Run is the run this Open recorded.
+func (s *Store) Run() Run { return s.run }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.o.Path }
+
+// Append numbers e, stamps it with the run (and the time, when it has
+// none) and queues it for the writer. It never blocks: when the queue is
+// full, e is dropped from disk and Append returns false. It returns e as
+// numbered either way.
+func (s *Store) Append(e Event) (Event, bool) {
+	e.ID = s.lastID.Add(1)
+	e.Run = s.run.ID
+	if e.Timestamp.IsZero() {
+		e.Timestamp = s.o.Now().UTC()
+	}
+	if s.closed.Load() {
+		s.dropped.Add(1)
+		return e, false
+	}
+	s.queued.Add(1)
+	select {
+	case s.queue <- e:
+		return e, true
+	default:
+		s.queued.Add(-1)
+		n := s.dropped.Add(1)
+		if s.dropping.CompareAndSwap(false, true) {
+			s.o.Log.Warn().Uint64("dropped_total", n).Int("queue", s.o.QueueSize).
+				Msg("event store: the writer is behind (disk stalled?); events are kept in memory only until it catches up")
+		}
+		return e, false
+	}
+}
+
+// Query is a read of the store.
+type Query struct {
+	Limit    int       // at most this many, the newest (default 100)
+	ServerID string    // only this server's
+	Type     string    // only this type
+	AfterID  uint64    // only ids above this
+	Before   uint64    // only ids below this (0: no bound)
+	Since    time.Time // only events at or after this time
+}
+
+// Query returns the newest matching events on disk, oldest first. Walking
+// from the newest back, it stops at the first event at or below AfterID or
+// before Since.
+func (s *Store) Query(q Query) ([]Event, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var since int64
+	if !q.Since.IsZero() {
+		since = q.Since.UnixNano()
+	}
+	var out []Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		var k, v []byte
+		if q.Before > 0 {
+			if k, v = c.Seek(key(q.Before)); k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+		} else {
+			k, v = c.Last()
+		}
+		for ; k != nil && len(out) < q.Limit; k, v = c.Prev() {
+			id := keyID(k)
+			if id <= q.AfterID {
+				break
+			}
+			h, err := decodeHeader(v)
+			if err != nil {
+				s.o.Log.Warn().Uint64("id", id).Msg("event store: skipping a corrupt record")
+				continue
+			}
+			if since != 0 && h.ts < since {
+				break
+			}
+			if (q.Type != "" && string(h.typ) != q.Type) || (q.ServerID != "" && string(h.serverID) != q.ServerID) {
+				continue
+			}
+			e, err := h.event(id)
+			if err != nil {
+				s.o.Log.Warn().Err(err).Msg("event store: skipping a corrupt record")
+				continue
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// Runs lists the runs recorded, oldest first.
+func (s *Store) Runs() ([]Run, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var runs []Run
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuns).ForEach(func(_, v []byte) error {
+			var r Run
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("%w: run: %v", ErrCorrupt, err)
+			}
+			runs = append(runs, r)
+			return nil
+		})
+	})
+	return runs, err
+}
+
+// Stats are the store's counters.
+type Stats struct {
+	Path    string
+	Run     uint64
+	LastID  uint64 // the last id handed out
+	Stored  int64  // events on disk
+	Queued  int64  // appended, not yet on disk
+	Dropped uint64 // appended this run and never written (queue full, failed commit)
+}
+
+// Stats reads the counters.
+func (s *Store) Stats() Stats {
+	return Stats{Path: s.o.Path, Run: s.run.ID, LastID: s.lastID.Load(), Stored: s.stored.Load(),
+		Queued: s.queued.Load(), Dropped: s.dropped.Load()}
+}
+
+// Close stops the writer after it has committed what was queued, and
+// closes the file. Appends after Close are dropped. It is idempotent.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		<-s.done
+		removeOwner(s.o.Path)
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("closing event store: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// ---- Who holds the lock -------------------------------------------------
+
+// owner is what the instance holding the store writes next to it, so that
+// a second instance can say who is in the way (bbolt's lock cannot).
+type owner struct {
+	PID     int       `json:"pid"`
+	Run     uint64    `json:"run"`
+	Started time.Time `json:"started"`
+}
+
+func ownerPath(db string) string { return db + ".owner" }
+
+func writeOwner(db string, r Run) error {
+	data, err := json.Marshal(owner{PID: r.PID, Run: r.ID, Started: r.Started})
+	if err != nil {
+		return err
+	}
+	tmp := ownerPath(db) + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, ownerPath(db))
+}
+
+// removeOwner removes the owner file if it is still this process's.
+func removeOwner(db string) {
+	var o owner
+	if data, err := os.ReadFile(ownerPath(db)); err == nil && json.Unmarshal(data, &o) == nil && o.PID == os.Getpid() {
+		_ = os.Remove(ownerPath(db))
+	}
+}
+
+func lockedError(db string, waited time.Duration) error {
+	who := "another process"
+	var o owner
+	if data, err := os.ReadFile(ownerPath(db)); err == nil && json.Unmarshal(data, &o) == nil && o.PID > 0 {
+		who = fmt.Sprintf("metamcp pid %d (run %d, started %s)", o.PID, o.Run, o.Started.Local().Format(time.RFC3339))
+	}
+	return fmt.Errorf("%w: %s is held by %s; waited %s. Another metamcp is running with this session: "+
+		"stop it, or give this one another state_directory", ErrLocked, db, who, waited)
+}
