@@ -39,4 +39,10 @@
 //     nothing, when another instance holds the session (ErrLocked of
 //     eventstore); Shutdown closes the store after the tree has stopped, so
 //     the last events are written.
+//   - Every server the client created is recorded (actors/specstore) before
+//     the create is answered, and forgotten before a stop is answered; a
+//     shutdown forgets nothing. With restore_servers on, Start hands the
+//     last run's servers to the root, which lists them at once under their
+//     server_ids and starts them concurrently; one that cannot come back is
+//     listed as restore_failed with the reason and holds no other back.
 package actors

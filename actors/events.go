@@ -29,6 +29,8 @@ const (
 	EventPoolReused        = "pool_reused"
 	EventPoolEvicted       = "pool_evicted"
 	EventSecurityViolation = "security_violation"
+	EventServerRestored    = "server_restored"       // started again from the session's last run
+	EventRestoreFailed     = "server_restore_failed" // could not be; listed as restore_failed
 )
 
 // Event is one entry of the history. Run is the run of metamcp that

@@ -15,6 +15,9 @@ const (
 	StateCrashLoop = "crash_loop"
 	StateStopping  = "stopping"
 	StateStopped   = "stopped" // ended, and its restart policy does not restart it
+	// StateRestoreFailed: a server of the session's last run that could not
+	// be started again (ServerInfo.Error says why).
+	StateRestoreFailed = "restore_failed"
 
 	stateCrashed = "crashed" // a failed server actor's own state, never listed
 	stateFailed  = "failed"  // the first start failed: the server is unlisted at once
@@ -40,6 +43,14 @@ type ServerInfo struct {
 	CPUPercent    *float64    `json:"cpu_percent,omitempty"` // of one core, between the last two scans
 	NextRestartAt *time.Time  `json:"next_restart_at,omitempty"`
 	LastExit      *child.Exit `json:"last_exit,omitempty"`
+	Restored      bool        `json:"restored,omitempty"` // brought back from the session's last run
+	Error         string      `json:"error,omitempty"`    // why a restore failed
+}
+
+// idle says whether a listed server has no process and none coming: it
+// waits for restart_server or stop_server.
+func idle(state string) bool {
+	return state == StateCrashLoop || state == StateStopped || state == StateRestoreFailed
 }
 
 // Health answers HealthCheck.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/metamcp/metamcp/actors/child"
+	"github.com/metamcp/metamcp/actors/specstore"
 )
 
 // Message is the closed set of messages metamcp's actors exchange. Requests
@@ -217,6 +218,14 @@ type (
 		gen        uint64
 		rss, limit int64
 	}
+	// restoreServers asks the root to start again the servers of the
+	// session's last run.
+	restoreServers struct{ records []specstore.Loaded }
+	// adoptPooled gives the pool a restored pooled server.
+	adoptPooled struct {
+		template string
+		created  *ServerCreated
+	}
 	// expireWaiting asks an actor to fail the calls whose deadline passed
 	// while they waited for a server to be ready.
 	expireWaiting struct{ ID string }
@@ -249,3 +258,5 @@ func (expireWaiting) metamcpMessage()    {}
 func (sample) metamcpMessage()           {}
 func (usageReport) metamcpMessage()      {}
 func (overLimit) metamcpMessage()        {}
+func (restoreServers) metamcpMessage()   {}
+func (adoptPooled) metamcpMessage()      {}

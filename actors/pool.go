@@ -53,6 +53,8 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		p.acquire(ctx, m)
 	case *serverRemoved:
 		p.removed(m.ID)
+	case *adoptPooled:
+		p.adopt(m)
 	case *poolSweep:
 		p.sweep(ctx)
 	case *describe:
@@ -111,6 +113,17 @@ func (p *poolActor) created(ctx actor.Context, template string, res any, err err
 	for i, w := range waiters {
 		sendTo(ctx, w, p.acquired(e, i > 0))
 	}
+}
+
+// adopt takes a restored pooled server back into the pool.
+func (p *poolActor) adopt(m *adoptPooled) {
+	for _, e := range p.entries[m.template] {
+		if e.id == m.created.Server.ServerID {
+			return
+		}
+	}
+	p.entries[m.template] = append(p.entries[m.template], &poolEntry{id: m.created.Server.ServerID,
+		template: m.template, stats: m.created.stats, lastUsed: p.now(), created: m.created})
 }
 
 func (p *poolActor) acquired(e *poolEntry, reused bool) *PoolAcquired {

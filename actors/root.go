@@ -54,8 +54,21 @@ type entry struct {
 	tracker     *restartTracker
 	timer       *time.Timer
 	stopWaiters []*actor.PID
-	respawn     []*actor.PID // restart_server requesters; non-nil while a restart by hand is under way
-	held        waitList     // calls that arrived during a backoff
+	respawn     []*actor.PID   // restart_server requesters; non-nil while a restart by hand is under way
+	held        waitList       // calls that arrived during a backoff
+	restored    bool           // from the session's last run: a failed first start leaves it listed
+	pending     *CreateRequest // a restored server's request, until it has started once
+	restoreErr  string         // why its restore failed
+}
+
+// hasActor says whether the entry's server actor is alive (not yet
+// terminated).
+func (r *rootActor) hasActor(e *entry) bool {
+	if e.actor == nil {
+		return false
+	}
+	_, ok := r.byActor[e.actor.Id]
+	return ok
 }
 
 var _ actor.SupervisorStrategy = (*rootActor)(nil)
@@ -72,6 +85,8 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		ctx.Respond([2]*actor.PID{r.events, r.pool})
 	case *CreateServer:
 		r.create(ctx, m)
+	case *restoreServers:
+		r.restoreAll(ctx, m)
 	case *CallTool:
 		r.route(ctx, m)
 	case *expireWaiting:
@@ -154,6 +169,7 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 	e := &entry{spec: spec, actor: pid, stats: stats, state: StateStarting, createdAt: time.Now(),
 		tracker: newRestartTracker(spec.Policy)}
 	r.entries[spec.ID], r.byActor[pid.Id] = e, e
+	r.persist(m.Request, spec.ID, e.createdAt)
 	r.publish(ctx, EventServerCreated, spec.ID, map[string]any{"name": spec.Name, "template": spec.Template,
 		"type": spec.Type, "command": spec.Command, "pooled": spec.Pooled})
 	ctx.Forward(pid) // the server actor answers when its handshake is done
@@ -179,6 +195,8 @@ func (r *rootActor) route(ctx actor.Context, m *CallTool) {
 		respond(ctx, r.crashLoopError(e))
 	case StateStopped:
 		respond(ctx, r.notRunningError(e))
+	case StateRestoreFailed:
+		respond(ctx, r.restoreFailedError(e))
 	case StateBackoff:
 		e.held.add(r.deps, ctx.Self(), e.spec.ID, waitingCall{msg: m, sender: ctx.Sender()})
 	default:
@@ -206,6 +224,11 @@ func (r *rootActor) crashLoopError(e *entry) error {
 	return fmt.Errorf("%w: %s is in crash_loop after %d restarts%s", ErrNotRunning, e.spec.ID, e.restarts, detail)
 }
 
+func (r *rootActor) restoreFailedError(e *entry) error {
+	return fmt.Errorf("%w: %s could not be restored from the last run: %s; use restart_server to try again or stop_server to drop it",
+		ErrNotRunning, e.spec.ID, e.restoreErr)
+}
+
 func (r *rootActor) notRunningError(e *entry) error {
 	detail := ""
 	if e.lastExit != nil {
@@ -215,12 +238,15 @@ func (r *rootActor) notRunningError(e *entry) error {
 		ErrNotRunning, e.spec.ID, detail, e.spec.Policy.Kind)
 }
 
-// live counts the servers that have or will have a process: all but those
-// left in crash_loop or stopped by their policy. Pooled ones count.
-func (r *rootActor) live() int {
+// live counts the servers that have or will have a process: all but the
+// idle ones (crash_loop, stopped by their policy, restore_failed). Pooled
+// ones count.
+func (r *rootActor) live() int { return r.liveExcept(nil) }
+
+func (r *rootActor) liveExcept(x *entry) int {
 	n := 0
 	for _, e := range r.entries {
-		if e.state != StateCrashLoop && e.state != StateStopped {
+		if e != x && !idle(e.state) {
 			n++
 		}
 	}
@@ -254,7 +280,7 @@ func (r *rootActor) info(e *entry) ServerInfo {
 		ServerID: e.spec.ID, Name: e.spec.Name, Template: e.spec.Template, Type: e.spec.Type,
 		Status: e.state, PID: e.pid, Restarts: e.restarts, CreatedAt: e.createdAt.UTC(),
 		Pooled: e.spec.Pooled, Command: e.spec.Command, Args: e.spec.Args,
-		InFlight: e.stats.inFlight.Load(), LastExit: e.lastExit,
+		InFlight: e.stats.inFlight.Load(), LastExit: e.lastExit, Restored: e.restored, Error: e.restoreErr,
 	}
 	if e.state == StateRunning {
 		si.UptimeSeconds = time.Since(e.startedAt).Seconds()
@@ -295,8 +321,13 @@ func (r *rootActor) update(m *statusUpdate) {
 	if m.Gen != 0 && m.Gen <= e.failedGen {
 		return // sent before its failure, overtaken by it (failures are system messages)
 	}
-	if m.State == stateFailed { // its create failed: gone from the list now, removed when terminated
-		delete(r.entries, m.ID)
+	if m.State == stateFailed { // its first start failed
+		if e.restored { // listed, with the reason, once the root hears it
+			e.state, e.pid = StateRestoreFailed, 0
+			return
+		}
+		delete(r.entries, m.ID) // the create failed: gone from the list now, removed when terminated
+		r.forget(m.ID)
 		return
 	}
 	if m.Gen != e.gen { // a new child: its usage starts afresh

@@ -26,8 +26,8 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 	wasBackoff := e.state == StateBackoff
 	r.cancelRestart(e)
 	e.held.failAll(r.deps, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
-	if e.state == StateCrashLoop || e.state == StateStopped {
-		if _, live := r.byActor[e.actor.Id]; !live { // its actor is gone
+	if idle(e.state) {
+		if !r.hasActor(e) { // its actor is gone
 			r.remove(ctx, e)
 			return
 		}
@@ -63,7 +63,7 @@ func (r *rootActor) terminated(ctx actor.Context, m *actor.Terminated) {
 		r.respawn(ctx, e)
 		return
 	}
-	if e.state == StateCrashLoop || e.state == StateStopped {
+	if idle(e.state) {
 		return // stays listed until stopped or restarted by hand
 	}
 	r.remove(ctx, e)
@@ -76,8 +76,9 @@ func (r *rootActor) remove(ctx actor.Context, e *entry) {
 		ctx.Send(w, reply)
 	}
 	if r.stopping {
-		return // the events and pool actors stop with the tree
+		return // the events and pool actors stop with the tree; the record stays for the next run
 	}
+	r.forget(e.spec.ID)
 	if e.stats.everReady.Load() || e.state == StateStopping {
 		r.publish(ctx, EventServerStopped, e.spec.ID, map[string]any{"name": e.spec.Name})
 	}
@@ -193,8 +194,8 @@ func (r *rootActor) restart(ctx actor.Context, m *RestartServer) {
 		respond(ctx, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
 		return
 	}
-	_, live := r.byActor[e.actor.Id]
-	if idle := e.state == StateCrashLoop || e.state == StateStopped; idle {
+	live := r.hasActor(e)
+	if idle(e.state) {
 		if max, n := r.deps.cfg.MaxConcurrentServers, r.live(); n >= max {
 			respond(ctx, fmt.Errorf("%w: %d of %d servers are live; stop one (stop_server) or raise max_concurrent_servers",
 				ErrTooManyServers, n, max))
@@ -230,6 +231,10 @@ func (r *rootActor) respawn(ctx actor.Context, e *entry) {
 			ctx.Send(w, ErrShuttingDown)
 		}
 		r.remove(ctx, e)
+		return
+	}
+	if e.pending != nil { // restored, and never started in this run: resolve it again
+		r.restoreOne(ctx, e, waiters)
 		return
 	}
 	spec, stats, d := e.spec, e.stats, r.deps

@@ -14,6 +14,7 @@ import (
 
 	"github.com/metamcp/metamcp/actors/child"
 	"github.com/metamcp/metamcp/actors/eventstore"
+	"github.com/metamcp/metamcp/actors/specstore"
 	"github.com/metamcp/metamcp/config"
 	"github.com/metamcp/metamcp/templates"
 )
@@ -38,7 +39,8 @@ type Options struct {
 	// is called from the event-stream actor and must not block.
 	OnEvent func(Event)
 	// Session names the state this instance uses: the event store is
-	// Config.SessionDir(Session)/events.db. Default config.DefaultSession.
+	// Config.SessionDir(Session)/events.db, the server records are beside
+	// it (specstore). Default Config.Session.
 	Session string
 	// DeferStartup, when positive, lets Start return before starting the
 	// guardian and sweeping orphans of an earlier metamcp: they run at
@@ -62,7 +64,8 @@ type deps struct {
 	owner    string // this instance's METAMCP_OWNER mark, or ""
 	onEvent  func(Event)
 	store    *eventstore.Store
-	startup  *startup // server actors run its begin before forking a child
+	specs    *specstore.Store // the servers to restore in the next run
+	startup  *startup         // server actors run its begin before forking a child
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -97,8 +100,16 @@ func Start(o Options) (*System, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Session == "" {
+		o.Session = o.Config.Session
+	}
 	store, err := openStore(o) // first: a second instance of the session stops here
 	if err != nil {
+		return nil, err
+	}
+	specs, records, err := openSpecs(o)
+	if err != nil {
+		_ = store.Close()
 		return nil, err
 	}
 	plog := o.Log.With().Str("lib", "protoactor").Logger()
@@ -110,7 +121,8 @@ func Start(o Options) (*System, error) {
 	)
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
 	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, onEvent: o.OnEvent, now: o.Now, noSweep: o.NoSweep,
-		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}, store: store}
+		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}, store: store,
+		specs: specs}
 	d.owner = child.NewOwnerMark()
 	d.startup = &startup{exe: o.Executable, owner: d.owner, log: o.Log, root: as.Root, swept: make(chan struct{})}
 	if shimOn(o.Config.ProcessShim) {
@@ -119,14 +131,14 @@ func Start(o Options) (*System, error) {
 	root, err := as.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newRootActor(d) }), "root")
 	if err != nil {
 		as.Shutdown()
-		_ = store.Close()
+		_, _ = store.Close(), specs.Close()
 		return nil, fmt.Errorf("spawning root supervisor: %w", err)
 	}
 	res, err := as.Root.RequestFuture(root, &whoAreYou{}, 5*time.Second).Result()
 	if err != nil {
 		_ = as.Root.StopFuture(root).Wait()
 		as.Shutdown()
-		_ = store.Close()
+		_, _ = store.Close(), specs.Close()
 		return nil, fmt.Errorf("starting root supervisor: %w", err)
 	}
 	fixed := res.([2]*actor.PID)
@@ -136,6 +148,9 @@ func Start(o Options) (*System, error) {
 		d.startup.deferFor(o.DeferStartup)
 	} else {
 		d.startup.begin()
+	}
+	if len(records) > 0 {
+		as.Root.Send(root, &restoreServers{records: records})
 	}
 	if os.Getpid() == 1 && !shimOn(o.Config.ProcessShim) {
 		o.Log.Warn().Msg("metamcp runs as PID 1: orphans of its children are re-parented to it and nothing reaps them; " +
@@ -175,6 +190,35 @@ func openStore(o Options) (*eventstore.Store, error) {
 	return store, nil
 }
 
+// openSpecs opens the session's server records and, with restore_servers
+// on, reads them; with it off, the records of the last run are dropped
+// (this run's servers are recorded afresh).
+func openSpecs(o Options) (*specstore.Store, []specstore.Loaded, error) {
+	dir, err := o.Config.SessionDir(o.Session)
+	if err != nil {
+		return nil, nil, err
+	}
+	specs, err := specstore.Open(dir, o.Log.With().Str("component", "specstore").Logger())
+	if err != nil {
+		return nil, nil, err
+	}
+	records, err := specs.Load()
+	if err != nil {
+		_ = specs.Close()
+		return nil, nil, err
+	}
+	if !o.Config.RestoreServers {
+		for _, l := range records {
+			specs.Delete(l.ServerID)
+		}
+		if len(records) > 0 {
+			o.Log.Info().Int("servers", len(records)).Msg("restore_servers is off: the last run's servers are not restored, and forgotten")
+		}
+		records = nil
+	}
+	return specs, records, nil
+}
+
 // shimOn reads process_shim: "auto" is on where there is no guardian
 // (macOS), off where the guardian covers it (Linux).
 func shimOn(v string) bool {
@@ -201,7 +245,12 @@ func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 	case *QueryEvents:
 		return s.queryEvents(*m, timeout)
 	}
-	return s.request(to, msg, timeout)
+	res, err := s.request(to, msg, timeout)
+	switch msg.(type) {
+	case *CreateServer, *AcquirePooled, *StopServer:
+		s.deps.specs.Sync() // what the client hears of is on disk (a no-op when nothing is queued)
+	}
+	return res, err
 }
 
 func (s *System) request(to *actor.PID, msg Message, timeout time.Duration) (any, error) {
@@ -261,6 +310,7 @@ func (s *System) Shutdown() error {
 		_ = guardian.Stop()
 	}
 	storeErr := s.deps.store.Close() // after the tree: its last events are written
+	_ = s.deps.specs.Close()
 	if err != nil {
 		return fmt.Errorf("stopping root supervisor: %w", err)
 	}

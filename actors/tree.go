@@ -49,9 +49,12 @@ func (r *rootActor) describeTree(ctx actor.Context) {
 	}
 	for _, e := range r.entries {
 		info := r.info(e)
-		n := &TreeNode{Name: e.spec.ID, Kind: "server", Actor: e.actor.Id, State: e.state, Server: &info}
+		n := &TreeNode{Name: e.spec.ID, Kind: "server", State: e.state, Server: &info}
+		if e.actor != nil {
+			n.Actor = e.actor.Id
+		}
 		root.Children = append(root.Children, n)
-		if _, live := r.byActor[e.actor.Id]; live && e.state != StateBackoff && e.state != StateCrashLoop && e.state != StateStopped {
+		if r.hasActor(e) && e.state != StateBackoff && !idle(e.state) {
 			ask(n, e.actor)
 		}
 	}

@@ -34,8 +34,11 @@ type Config struct {
 	HTTPMaxBodyBytes      int64    `json:"http_max_body_bytes"`
 	AllowedDirectories    []string `json:"allowed_directories"`
 
-	// Persistence: where a session's state lives and how long events stay.
+	// Persistence: where a session's state lives, how long events stay,
+	// and whether the servers of the session's last run are started again.
 	StateDirectory      string `json:"state_directory"`
+	Session             string `json:"session"`
+	RestoreServers      bool   `json:"restore_servers"`
 	EventRetentionCount int    `json:"event_retention_count"`
 	EventRetentionDays  int    `json:"event_retention_days"`
 

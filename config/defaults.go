@@ -28,6 +28,8 @@ func Defaults() Config {
 		AllowedDirectories:    []string{}, // temp_directory only
 
 		StateDirectory:      "", // $XDG_STATE_HOME/metamcp, else ~/.local/state/metamcp
+		Session:             DefaultSession,
+		RestoreServers:      true,
 		EventRetentionCount: 100000,
 		EventRetentionDays:  30,
 

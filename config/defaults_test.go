@@ -34,6 +34,8 @@ func TestDefaults(t *testing.T) {
 		{"state_directory", d.StateDirectory, ""},
 		{"event_retention_count", d.EventRetentionCount, 100000},
 		{"event_retention_days", d.EventRetentionDays, 30},
+		{"session", d.Session, "default"},
+		{"restore_servers", d.RestoreServers, true},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {

@@ -51,6 +51,8 @@
 //	allowed_commands         see below        non-empty list of commands       MCP_ALLOWED_COMMANDS
 //	temp_directory           $TMPDIR/metamcp  non-empty path                   MCP_TEMP_DIR
 //	state_directory          "" (see below)   path                             -
+//	session                  default          1..64 of A-Z a-z 0-9 _ . -       -
+//	restore_servers          true             true false                       -
 //	file_base_directory      "" (see below)   path                             -
 //	env_passthrough          []               variable names                   -
 //	allowed_directories      [] (see below)   absolute paths                   -
@@ -75,6 +77,11 @@
 // ~/.local/state/metamcp. event_history_size is how many recent events are
 // also kept in memory; event_retention_count and event_retention_days bound
 // the store: older events are pruned, by whichever limit is reached first.
+// session names the directory under state_directory this instance uses (the
+// serve flag --session); a second instance of a session is refused.
+// restore_servers true starts again, under their server_ids, the servers
+// the session's last run had when it ended (serve --no-restore sets it
+// false). Booleans are JSON true/false; in flags also 1/0, t/f.
 // env_passthrough entries match [A-Za-z_][A-Za-z0-9_]*.
 // allowed_directories are where create_server's script_path and cwd may
 // point; temp_directory is always allowed, and [] allows nothing else.

@@ -75,7 +75,7 @@ func TestLoadFileValues(t *testing.T) {
 		"restart_max_backoff_ms": 5000, "restart_backoff_factor": 3, "restart_max_restarts": 7,
 		"restart_window_seconds": 30, "restart_stable_seconds": 20, "memory_check_interval_ms": 500,
 		"process_shim": "OFF", "state_directory": "state", "event_retention_count": 500,
-		"event_retention_days": 7
+		"event_retention_days": 7, "session": "work-2", "restore_servers": false
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -92,6 +92,7 @@ func TestLoadFileValues(t *testing.T) {
 		RestartMaxBackoffMS: 5000, RestartBackoffFactor: 3, RestartMaxRestarts: 7,
 		RestartWindowSeconds: 30, RestartStableSeconds: 20, MemoryCheckIntervalMS: 500, ProcessShim: "off",
 		StateDirectory: filepath.Join(dir, "state"), EventRetentionCount: 500, EventRetentionDays: 7,
+		Session: "work-2", RestoreServers: false,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *cfg, want)
@@ -143,6 +144,8 @@ func TestLoadFlags(t *testing.T) {
 		{"env_passthrough", "PATH, LANG", func(c *Config) any { return c.EnvPassthrough }, []string{"PATH", "LANG"}},
 		{"env_passthrough", "", func(c *Config) any { return c.EnvPassthrough }, []string{}},
 		{"file_base_directory", "/data", func(c *Config) any { return c.FileBaseDirectory }, "/data"},
+		{"restore_servers", "false", func(c *Config) any { return c.RestoreServers }, false},
+		{"session", " work ", func(c *Config) any { return c.Session }, "work"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -194,6 +197,12 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`"allowed_commands": must be an array of strings, got "python"`}},
 		{name: "bad env name", file: `{"env_passthrough": ["1PATH"]}`, is: ErrBadValue,
 			want: []string{`"env_passthrough": entry "1PATH"`}},
+		{name: "restore not a bool", file: `{"restore_servers": "no"}`, is: ErrBadValue,
+			want: []string{`"restore_servers": must be true or false, got "no"`}},
+		{name: "restore flag not a bool", flags: map[string]string{"restore_servers": "maybe"}, is: ErrBadValue,
+			want: []string{`must be true or false, got "maybe"`}},
+		{name: "session with a slash", file: `{"session": "../x"}`, is: ErrBadValue,
+			want: []string{`"session": `, `only A-Z a-z 0-9 _ . - are allowed`}},
 		{name: "empty temp dir", file: `{"temp_directory": ""}`, is: ErrBadValue,
 			want: []string{`"temp_directory": must not be empty`}},
 		{name: "all problems reported", file: `{"max_servers": 5, "start_timeout_seconds": 601}`,

@@ -16,7 +16,7 @@ import (
 type setting struct {
 	key      string
 	env      string                       // "" = no environment variable
-	field    func(*Config) any            // *int, *int64, *string or *[]string
+	field    func(*Config) any            // *int, *int64, *bool, *string or *[]string
 	min, max int64                        // numbers: inclusive range
 	nonEmpty bool                         // strings and lists: "" or [] is rejected
 	path     bool                         // strings: relative paths are made absolute
@@ -59,6 +59,10 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.TempDirectory }},
 	{key: "state_directory", path: true,
 		field: func(c *Config) any { return &c.StateDirectory }},
+	{key: "session", norm: normSession,
+		field: func(c *Config) any { return &c.Session }},
+	{key: "restore_servers",
+		field: func(c *Config) any { return &c.RestoreServers }},
 	{key: "file_base_directory", path: true,
 		field: func(c *Config) any { return &c.FileBaseDirectory }},
 	{key: "env_passthrough", entry: checkEnvName,
@@ -110,6 +114,7 @@ const (
 	kindNumber kind = iota
 	kindString
 	kindList
+	kindBool
 )
 
 func (s setting) kind() kind {
@@ -120,13 +125,17 @@ func (s setting) kind() kind {
 		return kindString
 	case *[]string:
 		return kindList
+	case *bool:
+		return kindBool
 	}
 	panic("config: setting " + s.key + " has an unsupported field type")
 }
 
-// get returns the current value as int64, string or []string.
+// get returns the current value as int64, bool, string or []string.
 func (s setting) get(c *Config) any {
 	switch p := s.field(c).(type) {
+	case *bool:
+		return *p
 	case *int:
 		return int64(*p)
 	case *int64:
@@ -146,6 +155,8 @@ func (s setting) put(c *Config, v any) {
 		*p = int(v.(int64))
 	case *int64:
 		*p = v.(int64)
+	case *bool:
+		*p = v.(bool)
 	case *string:
 		*p = v.(string)
 	case *[]string:
@@ -165,6 +176,12 @@ func (s setting) fromText(text string) (any, error) {
 		return n, nil
 	case kindString:
 		return text, nil
+	case kindBool:
+		b, err := strconv.ParseBool(strings.TrimSpace(text))
+		if err != nil {
+			return nil, badValue("must be true or false, got %q", text)
+		}
+		return b, nil
 	default:
 		list := []string{}
 		for _, item := range strings.Split(text, ",") {
@@ -192,6 +209,14 @@ func (s setting) fromJSON(raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return str, nil
+	case kindBool:
+		switch string(raw) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return nil, badValue("must be true or false, got %s", show(raw))
 	default:
 		var list []string
 		if err := decodeStrings(raw, &list); err != nil {
@@ -281,6 +306,14 @@ func normRestartPolicy(s string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("must be one of %s, got %q", strings.Join(RestartPolicies, ", "), s)
+}
+
+func normSession(s string) (string, error) {
+	v := strings.TrimSpace(s)
+	if err := CheckSession(v); err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 func normShim(s string) (string, error) {

@@ -21,6 +21,7 @@ type Record struct {
 	StartedAt     time.Time `json:"started_at"`
 	Version       string    `json:"version"`
 	ConfigFile    string    `json:"config_file"`
+	Session       string    `json:"session"`
 	ClientName    string    `json:"client_name"`
 	ClientVersion string    `json:"client_version"`
 	Socket        string    `json:"socket"`

@@ -83,7 +83,8 @@ func Start(o Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.metrics.collector.list = s.listServers
 	s.record = Record{PID: os.Getpid(), StartedAt: time.Now().UTC().Truncate(time.Millisecond),
-		Version: o.Version, ConfigFile: o.System.Config().Source, Socket: socketPath(dir, os.Getpid())}
+		Version: o.Version, ConfigFile: o.System.Config().Source, Session: o.System.Config().Session,
+		Socket: socketPath(dir, os.Getpid())}
 	listeners, err := s.listen(o.Addr)
 	if err != nil {
 		s.cancel()

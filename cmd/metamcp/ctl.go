@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/metamcp/metamcp/config"
 	"github.com/metamcp/metamcp/control"
 )
 
@@ -57,6 +58,9 @@ func describeInstance(r control.Record) string {
 	s := fmt.Sprintf("pid %d  started %s", r.PID, r.StartedAt.Local().Format("2006-01-02 15:04:05"))
 	if r.ClientName != "" {
 		s += "  client " + strings.TrimSpace(r.ClientName+" "+r.ClientVersion)
+	}
+	if r.Session != "" && r.Session != config.DefaultSession {
+		s += "  session " + r.Session
 	}
 	if r.ConfigFile != "" {
 		s += "  config " + r.ConfigFile

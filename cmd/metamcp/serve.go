@@ -29,10 +29,13 @@ var serveFlags = []struct{ flag, key, usage string }{
 	{"allowed-commands", "allowed_commands", "comma-separated commands servers may run"},
 	{"start-timeout", "start_timeout_seconds", "seconds a server has to answer initialize"},
 	{"pool-idle-ttl", "pool_idle_ttl_seconds", "seconds before an idle pooled server is stopped"},
+	{"session", "session", "name of the session whose state (events, servers) this instance uses (default \"default\")"},
+	{"state-dir", "state_directory", "directory of the sessions' state"},
 }
 
 func serveCmd() *cobra.Command {
 	var file, controlAddr string
+	var noRestore bool
 	values := make([]string, len(serveFlags))
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,6 +48,9 @@ func serveCmd() *cobra.Command {
 					flags[f.key] = values[i]
 				}
 			}
+			if noRestore {
+				flags["restore_servers"] = "false"
+			}
 			cfg, err := config.Load(config.Options{File: file, Flags: flags})
 			if err != nil {
 				return err
@@ -56,6 +62,8 @@ func serveCmd() *cobra.Command {
 	for i, f := range serveFlags {
 		cmd.Flags().StringVar(&values[i], f.flag, "", f.usage)
 	}
+	cmd.Flags().BoolVar(&noRestore, "no-restore", false,
+		"do not start again the servers the session's last run had (and forget them)")
 	cmd.Flags().StringVar(&controlAddr, "control-addr", "",
 		"also serve the control API on this loopback address (127.0.0.1:PORT); the Unix socket is always on")
 	return cmd
