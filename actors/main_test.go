@@ -28,5 +28,6 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("github.com/metamcp/metamcp/actors/child.forkLoop"),
 		// protoactor's shared dispatcher and dead-letter throttle outlive a System.
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewThrottle.func1"),
+		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"),
 	)
 }

@@ -134,8 +134,8 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 				ctx.Send(w, res)
 			}
 		}
-		if r.entries[e.spec.ID] != e {
-			return // stopped meanwhile
+		if r.entries[e.spec.ID] != e || e.state == StateStopping || r.stopping {
+			return // stopped or restarted by hand meanwhile: that path answers and removes
 		}
 		if err != nil || !ok {
 			if err == nil {

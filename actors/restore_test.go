@@ -1,0 +1,118 @@
+//go:build linux
+
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/metamcp/metamcp/config"
+)
+
+// listed returns list_servers by id.
+func (ts *testSystem) listed(t *testing.T) map[string]ServerInfo {
+	t.Helper()
+	res, err := ts.ask(t, &ListServers{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]ServerInfo{}
+	for _, s := range res.(*ServerList).Servers {
+		out[s.ServerID] = s
+	}
+	return out
+}
+
+// A restore that cannot complete for one server holds no other back: a
+// template gone and max_concurrent_servers reached leave their servers
+// restore_failed with the reason; restart_server tries again and fails the
+// same way while the cause stands; a server still starting can be stopped
+// at once; stopped and failed ones are forgotten for the next run.
+func TestRestoreFailuresAndStops(t *testing.T) {
+	state := t.TempDir()
+	onState := func(max int) func(*config.Config, *Options) {
+		return func(c *config.Config, _ *Options) { c.StateDirectory, c.MaxConcurrentServers = state, max }
+	}
+	run1 := newTestSystem(t, onState(10), fakeTemplate(t, "slow", "ok", nil), fakeTemplate(t, "vanish", "ok", nil))
+	ids := map[string]string{}
+	for _, n := range []string{"fake", "vanish", "fake", "slow", "fake"} {
+		sc := run1.create(t, n)
+		ids[fmt.Sprintf("%s%d", n, len(ids))] = sc.Server.ServerID
+	}
+	if err := run1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 2: "vanish" is gone, "slow" now hangs in initialize, and only
+	// three servers may be live: fake0, fake2 and slow3 take them.
+	run2 := newTestSystem(t, onState(3), fakeTemplate(t, "slow", "hang_init", nil))
+	if got := run2.listed(t); len(got) != 5 {
+		t.Fatalf("right after Start: %d servers listed, want 5: %v", len(got), got)
+	}
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		got := run2.listed(t)
+		for key, want := range map[string]string{"fake0": StateRunning, "vanish1": StateRestoreFailed,
+			"fake2": StateRunning, "slow3": StateStarting, "fake4": StateRestoreFailed} {
+			if s := got[ids[key]]; s.Status != want || !s.Restored {
+				return fmt.Errorf("%s: %s (restored %v), want %s", key, s.Status, s.Restored, want)
+			}
+		}
+		return nil
+	})
+	got := run2.listed(t)
+	if e := got[ids["vanish1"]].Error; !strings.Contains(e, `unknown template "vanish"`) {
+		t.Errorf("vanish1's reason: %q", e)
+	}
+	if e := got[ids["fake4"]].Error; !strings.Contains(e, "3 of 3 servers are live") {
+		t.Errorf("fake4's reason: %q", e)
+	}
+	if _, err := run2.call(t, ids["vanish1"], "echo", nil); !errors.Is(err, ErrNotRunning) ||
+		!strings.Contains(err.Error(), "could not be restored") {
+		t.Errorf("call to a restore_failed server: %v", err)
+	}
+	// Stopping the server that hangs in its restore answers at once.
+	t0 := time.Now()
+	if _, err := run2.ask(t, &StopServer{ServerID: ids["slow3"]}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Errorf("stopping a server during its restore took %s", d)
+	}
+
+	if _, err := run2.ask(t, &RestartServer{ServerID: ids["vanish1"]}); err == nil || !strings.Contains(err.Error(), "unknown template") {
+		t.Errorf("restart_server while the template is still gone: %v", err)
+	}
+	if s := run2.server(t, ids["vanish1"]); s.Status != StateRestoreFailed {
+		t.Errorf("after a failed restart_server: %s", s.Status)
+	}
+	// Room again: fake4 comes back by hand.
+	if _, err := run2.ask(t, &RestartServer{ServerID: ids["fake4"]}); err != nil {
+		t.Fatalf("restart_server of fake4: %v", err)
+	}
+	if _, err := run2.ask(t, &StopServer{ServerID: ids["vanish1"]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run2.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+
+	run3 := newTestSystem(t, onState(10))
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		got := run3.listed(t)
+		if len(got) != 3 {
+			return fmt.Errorf("%d servers: %v", len(got), got)
+		}
+		for _, key := range []string{"fake0", "fake2", "fake4"} {
+			if s := got[ids[key]]; s.Status != StateRunning {
+				return fmt.Errorf("%s: %q", key, s.Status)
+			}
+		}
+		return nil
+	})
+	if _, err := run3.call(t, ids["fake4"], "echo", map[string]any{"text": "hi"}); err != nil {
+		t.Errorf("call after the restore: %v", err)
+	}
+}
