@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/metamcp/metamcp/actors/child"
 	"github.com/metamcp/metamcp/actors/specstore"
 )
@@ -170,6 +172,7 @@ type (
 	whoAreYou struct{}
 	// statusUpdate tells the root what a server actor is doing.
 	statusUpdate struct {
+		Actor *actor.PID // the server actor that sends it
 		ID    string
 		State string
 		PID   int
@@ -221,6 +224,9 @@ type (
 	// restoreServers asks the root to start again the servers of the
 	// session's last run.
 	restoreServers struct{ records []specstore.Loaded }
+	// restoreGo tells the root that children may be forked now (the
+	// guardian runs): the restored servers start.
+	restoreGo struct{}
 	// adoptPooled gives the pool a restored pooled server.
 	adoptPooled struct {
 		template string
@@ -259,4 +265,5 @@ func (sample) metamcpMessage()           {}
 func (usageReport) metamcpMessage()      {}
 func (overLimit) metamcpMessage()        {}
 func (restoreServers) metamcpMessage()   {}
+func (restoreGo) metamcpMessage()        {}
 func (adoptPooled) metamcpMessage()      {}

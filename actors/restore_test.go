@@ -116,3 +116,48 @@ func TestRestoreFailuresAndStops(t *testing.T) {
 		t.Errorf("call after the restore: %v", err)
 	}
 }
+
+// Restored servers are listed as soon as Start returns, but forked only
+// once the guardian runs (StartBackground, which serve calls after
+// initialize): a call made before waits, and is answered after.
+func TestRestoreWaitsForStartup(t *testing.T) {
+	state := t.TempDir()
+	run1 := newTestSystem(t, func(c *config.Config, _ *Options) { c.StateDirectory = state })
+	a, b := run1.create(t, "fake").Server.ServerID, run1.create(t, "fake").Server.ServerID
+	if err := run1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+
+	run2 := newTestSystem(t, func(c *config.Config, o *Options) { c.StateDirectory, o.DeferStartup = state, time.Hour })
+	got := run2.listed(t)
+	for _, id := range []string{a, b} {
+		if s := got[id]; s.Status != StateStarting || s.PID != 0 || !s.Restored {
+			t.Fatalf("%s before startup: %+v", id, s)
+		}
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := run2.call(t, a, "echo", map[string]any{"text": "early"})
+		answered <- err
+	}()
+	select {
+	case err := <-answered:
+		t.Fatalf("a call was answered before any child could be forked: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := run2.ask(t, &StopServer{ServerID: b}); err != nil { // not started yet: removed at once
+		t.Fatal(err)
+	}
+	run2.StartBackground()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatalf("the held call: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held call was not answered after startup")
+	}
+	if got := run2.listed(t); len(got) != 1 || got[a].Status != StateRunning {
+		t.Fatalf("after startup: %+v", got)
+	}
+}

@@ -33,6 +33,7 @@ type rootActor struct {
 	pool     *actor.PID
 	monitor  *actor.PID
 	stopping bool
+	forkOK   bool // restoreGo has come: restored servers start at once
 }
 
 type entry struct {
@@ -57,6 +58,7 @@ type entry struct {
 	respawn     []*actor.PID   // restart_server requesters; non-nil while a restart by hand is under way
 	held        waitList       // calls that arrived during a backoff
 	restored    bool           // from the session's last run: a failed first start leaves it listed
+	waitRestore bool           // restored, listed, and waiting for restoreGo to start
 	pending     *CreateRequest // a restored server's request, until it has started once
 	restoreErr  string         // why its restore failed
 }
@@ -87,11 +89,13 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		r.create(ctx, m)
 	case *restoreServers:
 		r.restoreAll(ctx, m)
+	case *restoreGo:
+		r.restoreGo(ctx)
 	case *CallTool:
 		r.route(ctx, m)
 	case *expireWaiting:
 		if e, ok := r.entries[m.ID]; ok {
-			e.held.expire(r.deps, ctx.Self(), e.spec.ID, func() error { return r.restartingError(e) })
+			e.held.expire(r.deps, ctx.Self(), e.spec.ID, func() error { return r.heldError(e) })
 		}
 	case *ListServers:
 		respond(ctx, r.list())
@@ -200,8 +204,21 @@ func (r *rootActor) route(ctx actor.Context, m *CallTool) {
 	case StateBackoff:
 		e.held.add(r.deps, ctx.Self(), e.spec.ID, waitingCall{msg: m, sender: ctx.Sender()})
 	default:
+		if e.actor == nil { // restored, its start not begun yet (see restoreGo)
+			e.held.add(r.deps, ctx.Self(), e.spec.ID, waitingCall{msg: m, sender: ctx.Sender()})
+			return
+		}
 		ctx.Forward(e.actor)
 	}
+}
+
+// heldError fails a call held past its deadline.
+func (r *rootActor) heldError(e *entry) error {
+	if e.actor == nil && e.state == StateStarting {
+		return fmt.Errorf("%w: %s is being restored from the last run and was not ready before the call's deadline",
+			ErrCallTimeout, e.spec.ID)
+	}
+	return r.restartingError(e)
 }
 
 func (r *rootActor) restartingError(e *entry) error {
@@ -239,14 +256,15 @@ func (r *rootActor) notRunningError(e *entry) error {
 }
 
 // live counts the servers that have or will have a process: all but the
-// idle ones (crash_loop, stopped by their policy, restore_failed). Pooled
-// ones count.
+// idle ones (crash_loop, stopped by their policy, restore_failed) and the
+// restored ones still waiting for restoreGo (each is counted when it
+// starts, oldest first). Pooled ones count.
 func (r *rootActor) live() int { return r.liveExcept(nil) }
 
 func (r *rootActor) liveExcept(x *entry) int {
 	n := 0
 	for _, e := range r.entries {
-		if e != x && !idle(e.state) {
+		if e != x && !idle(e.state) && !e.waitRestore {
 			n++
 		}
 	}
@@ -320,6 +338,9 @@ func (r *rootActor) update(m *statusUpdate) {
 	}
 	if m.Gen != 0 && m.Gen <= e.failedGen {
 		return // sent before its failure, overtaken by it (failures are system messages)
+	}
+	if m.Actor != nil && (e.actor == nil || !m.Actor.Equal(e.actor)) {
+		return // from an earlier server actor of this server, overtaken by its Terminated
 	}
 	if m.State == stateFailed { // its first start failed
 		if e.restored { // listed, with the reason, once the root hears it

@@ -26,6 +26,10 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 	wasBackoff := e.state == StateBackoff
 	r.cancelRestart(e)
 	e.held.failAll(r.deps, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
+	if e.actor == nil { // restored, not started yet: nothing to stop
+		r.remove(ctx, e)
+		return
+	}
 	if idle(e.state) {
 		if !r.hasActor(e) { // its actor is gone
 			r.remove(ctx, e)
@@ -71,6 +75,9 @@ func (r *rootActor) terminated(ctx actor.Context, m *actor.Terminated) {
 
 func (r *rootActor) remove(ctx actor.Context, e *entry) {
 	delete(r.entries, e.spec.ID)
+	if !r.stopping { // before the reply: System.Ask syncs the record's removal
+		r.forget(e.spec.ID)
+	}
 	reply := &ServerStopped{ServerID: e.spec.ID}
 	for _, w := range e.stopWaiters {
 		ctx.Send(w, reply)
@@ -78,7 +85,6 @@ func (r *rootActor) remove(ctx actor.Context, e *entry) {
 	if r.stopping {
 		return // the events and pool actors stop with the tree; the record stays for the next run
 	}
-	r.forget(e.spec.ID)
 	if e.stats.everReady.Load() || e.state == StateStopping {
 		r.publish(ctx, EventServerStopped, e.spec.ID, map[string]any{"name": e.spec.Name})
 	}

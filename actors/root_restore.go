@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -47,10 +48,12 @@ func (r *rootActor) forget(id string) {
 	}
 }
 
-// restoreAll starts again, under their server_ids, the servers the
-// session's last run had. Each is listed at once; they start concurrently
-// (one server actor each); one that cannot be resolved or started is
-// listed as restore_failed with the reason, and the others go on.
+// restoreAll lists, under their server_ids, the servers the session's last
+// run had, and starts them — at once, or at restoreGo when that has not
+// come yet (so that a restore does not fork children before initialize is
+// answered; calls to them are held meanwhile). They start concurrently (one
+// server actor each); one that cannot be resolved or started is listed as
+// restore_failed with the reason, and the others go on.
 func (r *rootActor) restoreAll(ctx actor.Context, m *restoreServers) {
 	for _, l := range m.records {
 		if _, dup := r.entries[l.ServerID]; dup || r.stopping {
@@ -61,12 +64,43 @@ func (r *rootActor) restoreAll(ctx actor.Context, m *restoreServers) {
 			tracker: newRestartTracker(r.deps.resolver.policy)}
 		e.spec = Spec{ID: l.ServerID, Name: l.Name, Template: req.Template, Type: req.ServerType, Pooled: req.Pooled}
 		r.entries[l.ServerID] = e
+		if err == nil { // checked now, so that a refusal is listed at once
+			err = r.resolveRestored(ctx, e)
+		}
 		if err != nil {
 			r.restoreFailed(ctx, e, err)
 			continue
 		}
-		r.restoreOne(ctx, e, nil)
+		e.waitRestore = true
+		if r.forkOK {
+			r.restoreOne(ctx, e, nil)
+		}
 	}
+}
+
+// restoreGo starts the restored servers still waiting.
+func (r *rootActor) restoreGo(ctx actor.Context) {
+	r.forkOK = true
+	for _, e := range r.list0() {
+		if e.waitRestore && e.actor == nil && e.state == StateStarting && !r.stopping {
+			r.restoreOne(ctx, e, nil)
+		}
+	}
+}
+
+// list0 returns the entries oldest first.
+func (r *rootActor) list0() []*entry {
+	out := make([]*entry, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].createdAt.Equal(out[j].createdAt) {
+			return out[i].createdAt.Before(out[j].createdAt)
+		}
+		return out[i].spec.ID < out[j].spec.ID
+	})
+	return out
 }
 
 func decodeRecord(l specstore.Loaded) (CreateRequest, error) {
@@ -82,22 +116,19 @@ func decodeRecord(l specstore.Loaded) (CreateRequest, error) {
 		Config: s.Config, Pooled: s.Pooled}, nil
 }
 
-// restoreOne resolves a restored server's request under the current
-// configuration (allowlist, confinement and templates as they are now) and
-// spawns its actor. waiters are restart_server requesters, answered when
+// restoreOne resolves a restored server's request again (the
+// configuration may have changed, or a restart_server retries) and spawns
+// its actor. waiters are restart_server requesters, answered when
 // it is ready or has failed.
 func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID) {
+	e.waitRestore = false
 	fail := func(err error) {
 		for _, w := range waiters {
 			ctx.Send(w, err)
 		}
 		r.restoreFailed(ctx, e, err)
 	}
-	spec, err := r.deps.resolver.resolve(*e.pending)
-	if err != nil {
-		if errors.Is(err, ErrCommandNotAllowed) || errors.Is(err, ErrPathNotAllowed) {
-			r.publish(ctx, EventSecurityViolation, e.spec.ID, map[string]any{"error": err.Error(), "name": e.spec.Name})
-		}
+	if err := r.resolveRestored(ctx, e); err != nil {
 		fail(err)
 		return
 	}
@@ -106,9 +137,8 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 			ErrTooManyServers, live, max))
 		return
 	}
-	spec.ID = e.spec.ID
-	e.spec, e.tracker, e.state, e.restoreErr = spec, newRestartTracker(spec.Policy), StateStarting, ""
-	d, stats := r.deps, e.stats
+	e.state, e.restoreErr = StateStarting, ""
+	spec, d, stats := e.spec, r.deps, e.stats
 	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 		return newServerActor(spec, stats, d)
 	}), spec.ID)
@@ -141,11 +171,30 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 			if err == nil {
 				err = fmt.Errorf("unexpected reply %T", res)
 			}
+			if r.hasActor(e) && e.actor.Equal(pid) { // no answer in time: that start is abandoned
+				ctx.Poison(pid)
+			}
 			r.restoreFailed(ctx, e, err)
 			return
 		}
 		r.restoredOK(ctx, e, sc, time.Since(t0))
 	})
+}
+
+// resolveRestored resolves a restored server's request under the current
+// configuration (allowlist, confinement and templates as they are now)
+// into its spec, keeping its server_id.
+func (r *rootActor) resolveRestored(ctx actor.Context, e *entry) error {
+	spec, err := r.deps.resolver.resolve(*e.pending)
+	if err != nil {
+		if errors.Is(err, ErrCommandNotAllowed) || errors.Is(err, ErrPathNotAllowed) {
+			r.publish(ctx, EventSecurityViolation, e.spec.ID, map[string]any{"error": err.Error(), "name": e.spec.Name})
+		}
+		return err
+	}
+	spec.ID = e.spec.ID
+	e.spec, e.tracker = spec, newRestartTracker(spec.Policy)
+	return nil
 }
 
 func (r *rootActor) restoredOK(ctx actor.Context, e *entry, sc *ServerCreated, took time.Duration) {
@@ -164,6 +213,7 @@ func (r *rootActor) restoredOK(ctx actor.Context, e *entry, sc *ServerCreated, t
 func (r *rootActor) restoreFailed(ctx actor.Context, e *entry, err error) {
 	e.state, e.pid, e.restoreErr = StateRestoreFailed, 0, err.Error()
 	e.stats.halted.Store(true)
+	e.held.failAll(r.deps, r.restoreFailedError(e))
 	r.publish(ctx, EventRestoreFailed, e.spec.ID, map[string]any{"name": e.spec.Name, "error": err.Error()})
 	r.deps.log.Warn().Str("server_id", e.spec.ID).Err(err).Msg("server not restored")
 }

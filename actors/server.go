@@ -159,7 +159,7 @@ func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
 	if a.conn != nil {
 		pid, group = a.conn.PID(), a.conn.GroupID()
 	}
-	ctx.Send(ctx.Parent(), &statusUpdate{ID: a.spec.ID, State: state, PID: pid, Group: group, Gen: a.gen,
+	ctx.Send(ctx.Parent(), &statusUpdate{Actor: ctx.Self(), ID: a.spec.ID, State: state, PID: pid, Group: group, Gen: a.gen,
 		Since: time.Now(), Info: info})
 }
 

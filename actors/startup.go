@@ -35,6 +35,7 @@ type startup struct {
 	timer    *time.Timer     // the latest begin runs, when deferred
 	swept    chan struct{}   // closed when the sweep is done
 	guardian *child.Guardian // written inside once; read after it
+	then     func()          // run once the guardian runs (set before begin can run), or nil
 }
 
 // begin starts the guardian, waits until it runs, and starts the sweep; at
@@ -47,6 +48,9 @@ func (u *startup) begin() {
 			u.log.Warn().Err(err).Msg("no guardian: children may outlive a killed metamcp")
 		}
 		go u.sweep()
+		if u.then != nil {
+			u.then()
+		}
 	})
 }
 

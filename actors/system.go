@@ -144,13 +144,14 @@ func Start(o Options) (*System, error) {
 	fixed := res.([2]*actor.PID)
 	s := &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d}
 	d.startup.events = s.events
+	if len(records) > 0 { // listed now; forked once the guardian runs
+		as.Root.Send(root, &restoreServers{records: records})
+		d.startup.then = func() { as.Root.Send(root, &restoreGo{}) }
+	}
 	if o.DeferStartup > 0 {
 		d.startup.deferFor(o.DeferStartup)
 	} else {
 		d.startup.begin()
-	}
-	if len(records) > 0 {
-		as.Root.Send(root, &restoreServers{records: records})
 	}
 	if os.Getpid() == 1 && !shimOn(o.Config.ProcessShim) {
 		o.Log.Warn().Msg("metamcp runs as PID 1: orphans of its children are re-parented to it and nothing reaps them; " +
@@ -248,6 +249,12 @@ func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 	res, err := s.request(to, msg, timeout)
 	switch msg.(type) {
 	case *CreateServer, *AcquirePooled, *StopServer:
+		if err != nil {
+			// A failed create is forgotten when the root hears of it, which
+			// can be after the requester hears: a round trip through the
+			// root's mailbox puts the removal in the queue first.
+			_, _ = s.request(s.root, &whoAreYou{}, timeout)
+		}
 		s.deps.specs.Sync() // what the client hears of is on disk (a no-op when nothing is queued)
 	}
 	return res, err

@@ -33,9 +33,13 @@
 // # What it owns and promises
 //
 //   - One writer goroutine, started by Open and ended by Close after it has
-//     written everything queued. Put and Delete never block on the disk:
-//     they queue the operation; the writer applies operations in the order
-//     they were queued.
+//     written everything queued. Put and Delete do not wait for the disk:
+//     they queue the operation (waiting only when 256 are queued already);
+//     the writer applies operations in the order they were queued.
+//   - A record whose env cannot be sealed (the key cannot be made) is
+//     written with the env names only; Load reports it with ErrSealed.
+//   - A file in servers/ whose name is not a server id is renamed to
+//     .ignored at Load, and never restored.
 //   - Sync waits until everything queued before it is on disk; metamcp
 //     calls it before it answers create_server, so a server the client was
 //     told about survives a SIGKILL right after.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 )
@@ -50,46 +51,58 @@ func (k *keyring) get(create bool) (cipher.AEAD, error) {
 	return k.aead, nil
 }
 
+// make writes a new key whole to a temporary file and links it into place,
+// so that a crash never leaves a short key behind; if a key appeared
+// meanwhile, that one is used.
 func (k *keyring) make() ([]byte, error) {
 	key := make([]byte, keyLen)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(k.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(k.path), ".tmp-key-*")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(key)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := os.Link(tmp, k.path); errors.Is(err, os.ErrExist) {
+		return os.ReadFile(k.path)
+	} else if err != nil {
 		return nil, err
 	}
-	return key, f.Close()
+	return key, syncDir(filepath.Dir(k.path))
 }
 
 // seal returns the env's sorted names and its values sealed: base64 of
 // nonce and ciphertext, with the server id as additional data (a sealed env
 // copied into another record does not open).
 func (k *keyring) seal(id string, env map[string]string) ([]string, string, error) {
-	aead, err := k.get(true)
-	if err != nil {
-		return nil, "", err
-	}
 	names := make([]string, 0, len(env))
 	for n := range env {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	aead, err := k.get(true)
+	if err != nil {
+		return names, "", err
+	}
 	plain, err := json.Marshal(env)
 	if err != nil {
-		return nil, "", err
+		return names, "", err
 	}
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, "", err
+		return names, "", err
 	}
 	return names, base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, []byte(id))), nil
 }

@@ -156,7 +156,10 @@ func (s *Store) writeRecord(r *Record) error {
 	if len(r.Env) > 0 {
 		names, sealed, err := s.key.seal(r.ServerID, r.Env)
 		if err != nil {
-			return fmt.Errorf("sealing the env of %s: %w", r.ServerID, err)
+			// Kept without the values: the next run lists the server as
+			// not restorable, saying why, instead of forgetting it.
+			s.failed.Add(1)
+			s.log.Error().Err(err).Str("server_id", r.ServerID).Msg("env not sealed: this server will not be restored")
 		}
 		r.EnvNames, r.EnvSealed = names, sealed
 	}
@@ -198,7 +201,13 @@ func (s *Store) Load() ([]Loaded, error) {
 			}
 			continue
 		}
-		out = append(out, s.load(filepath.Join(dir, name), strings.TrimSuffix(name, ".json")))
+		id := strings.TrimSuffix(name, ".json")
+		if checkID(id) != nil { // not ours (a person's copy?): set aside, never a server
+			s.log.Warn().Str("file", name).Msg("not a server record (its name is not a server id); renamed to .ignored")
+			_ = os.Rename(filepath.Join(dir, name), filepath.Join(dir, name+".ignored"))
+			continue
+		}
+		out = append(out, s.load(filepath.Join(dir, name), id))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -225,12 +234,18 @@ func (s *Store) load(path, id string) Loaded {
 	switch {
 	case r.Version != version:
 		l.Err = fmt.Errorf("%w: %s: version %d, this metamcp reads %d", ErrCorrupt, path, r.Version, version)
-	case r.ServerID != id || checkID(id) != nil:
+	case r.ServerID != id:
 		l.Err = fmt.Errorf("%w: %s: server_id %q does not match the file name", ErrCorrupt, path, r.ServerID)
 	case len(r.Request) == 0:
 		l.Err = fmt.Errorf("%w: %s: no request", ErrCorrupt, path)
 	}
 	if l.Err != nil {
+		return l
+	}
+	if r.EnvSealed == "" && len(r.EnvNames) > 0 {
+		l.Record = r
+		l.Err = fmt.Errorf("%w (%s): its values could not be sealed when it was created; create the server again",
+			ErrSealed, strings.Join(r.EnvNames, ", "))
 		return l
 	}
 	if r.EnvSealed != "" {

@@ -129,6 +129,7 @@ func TestLoadReportsBadRecords(t *testing.T) {
 		"srv_wrongid.json": `{"version":1,"server_id":"srv_x","request":{}}`,
 		"srv_v9.json":      `{"version":9,"server_id":"srv_v9","request":{}}`,
 		".tmp-123":         `half`,
+		"srv_a.bak.json":   `{"version":1,"server_id":"srv_a","request":{}}`,
 	}
 	for n, c := range files {
 		if err := os.WriteFile(filepath.Join(sdir, n), []byte(c), 0o600); err != nil {
@@ -149,6 +150,9 @@ func TestLoadReportsBadRecords(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(sdir, ".tmp-123")); !os.IsNotExist(err) {
 		t.Errorf("temporary file left: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(sdir, "srv_a.bak.json.ignored")); err != nil {
+		t.Errorf("a file named like no server id was not set aside: %v", err)
 	}
 	s.Put(Record{ServerID: "../escape", Request: json.RawMessage(`{}`)})
 	s.Sync()
@@ -185,4 +189,28 @@ func TestSyncAndClose(t *testing.T) {
 func sameJSON(raw json.RawMessage, want string) bool {
 	var a, b any
 	return json.Unmarshal(raw, &a) == nil && json.Unmarshal([]byte(want), &b) == nil && reflect.DeepEqual(a, b)
+}
+
+// When the env cannot be sealed (no key can be made), the record is kept
+// with the names only, and the next Load says the server cannot come back.
+func TestUnsealableEnvKept(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "servers.key"), 0o700); err != nil { // not a file: no key
+		t.Fatal(err)
+	}
+	s := open(t, dir)
+	s.Put(rec("srv_nokey", time.Now(), map[string]string{"TOKEN": "t0p"}))
+	s.Sync()
+	if s.Failed() != 1 {
+		t.Errorf("failed %d, want 1", s.Failed())
+	}
+	_ = s.Close()
+	got, err := open(t, dir).Load()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("load: %+v %v", got, err)
+	}
+	if !errors.Is(got[0].Err, ErrSealed) || !strings.Contains(got[0].Err.Error(), "TOKEN") ||
+		!strings.Contains(got[0].Err.Error(), "could not be sealed") {
+		t.Errorf("unsealed record: %v", got[0].Err)
+	}
 }
