@@ -5,6 +5,8 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +161,40 @@ func TestRestoreWaitsForStartup(t *testing.T) {
 	}
 	if got := run2.listed(t); len(got) != 1 || got[a].Status != StateRunning {
 		t.Fatalf("after startup: %+v", got)
+	}
+}
+
+// What the client is told is on disk when it is told: a created server's
+// record exists when the create is answered, a stopped one's is gone when
+// the stop is, and a failed create leaves none.
+func TestRecordsFollowAnswers(t *testing.T) {
+	ts := newTestSystem(t, nil, fakeTemplate(t, "dies", "die_at_start", nil))
+	dir, err := ts.Config().SessionDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exists := func(id string) bool {
+		_, err := os.Stat(filepath.Join(dir, "servers", id+".json"))
+		return err == nil
+	}
+	for range 20 {
+		id := ts.create(t, "fake").Server.ServerID
+		if !exists(id) {
+			t.Fatalf("%s: no record when the create was answered", id)
+		}
+		if _, err := ts.ask(t, &StopServer{ServerID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if exists(id) {
+			t.Fatalf("%s: record still there when the stop was answered", id)
+		}
+	}
+	for range 5 {
+		if _, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "d", Template: "dies"}}); err == nil {
+			t.Fatal("a child that dies at start was created")
+		}
+		if left, _ := os.ReadDir(filepath.Join(dir, "servers")); len(left) != 0 {
+			t.Fatalf("records left by failed creates: %v", left)
+		}
 	}
 }
