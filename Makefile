@@ -3,6 +3,9 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := $(CURDIR)/bin/metamcp
+# The built-in templates alone: metamcp runs its built-in children with it when
+# it lies next to the metamcp executable (they start faster), else itself.
+TPLBIN   := $(CURDIR)/bin/metamcp-templates
 INTEROP  := $(CURDIR)/testdata/interop
 PLATFORMS := darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
@@ -12,9 +15,10 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/metamcp
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(TPLBIN) ./cmd/metamcp-templates
 
 install:
-	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/metamcp
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/metamcp ./cmd/metamcp-templates
 
 # Node packages for the interop tests (official MCP SDK, reference servers),
 # pinned in testdata/interop/package-lock.json.
@@ -37,6 +41,7 @@ cross:
 	@for p in $(PLATFORMS); do \
 		echo "cross-compile $$p"; \
 		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/metamcp || exit 1; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/metamcp-templates || exit 1; \
 	done
 
 demo: build

@@ -10,8 +10,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/metamcp/metamcp/config"
@@ -41,7 +41,10 @@ type resolver struct {
 	policy  RestartPolicy // the default restart policy
 	cfg     *config.Config
 	catalog *templates.Catalog
-	self    string // path of the metamcp executable (runs built-in templates)
+	self    string // path of the metamcp executable
+
+	builtinOnce sync.Once
+	builtinExe  string // metamcp-templates next to self, or "" (see builtinCommand)
 }
 
 const maxNameLen = 128
@@ -160,8 +163,10 @@ func (r *resolver) fromTemplate(s *Spec, req CreateRequest) error {
 		if len(req.Config.Args) > 0 { // they could override --base-dir and the HTTP limits
 			return fmt.Errorf("%w: built-in template %s takes no config.args", ErrBadRequest, t.Name)
 		}
-		s.Type, s.Command = "template", r.self
-		s.Args = r.builtinArgs(s.ID, t.Name)
+		var prefix []string
+		s.Type = "template"
+		s.Command, prefix = r.builtinCommand()
+		s.Args = append(prefix, r.builtinArgs(s.ID, t.Name)...)
 		s.Env = childEnv(r.cfg.EnvPassthrough, nil, req.Config.Env)
 		return nil
 	}
@@ -180,17 +185,40 @@ func (r *resolver) fromTemplate(s *Spec, req CreateRequest) error {
 }
 
 func (r *resolver) builtinArgs(id, name string) []string {
-	args := []string{"template", "run", name,
-		"--http-timeout", strconv.Itoa(r.cfg.HTTPTimeoutSeconds) + "s",
-		"--max-body-bytes", strconv.FormatInt(r.cfg.HTTPMaxBodyBytes, 10)}
+	opts := templates.Options{HTTPTimeout: r.cfg.HTTPTimeout(),
+		MaxBodyBytes: r.cfg.HTTPMaxBodyBytes}
 	if name == templates.FileHandler {
-		base := r.cfg.FileBaseDirectory
-		if base == "" {
-			base = filepath.Join(r.cfg.TempDirectory, "servers", id, "files")
+		opts.BaseDir = r.cfg.FileBaseDirectory
+		if opts.BaseDir == "" {
+			opts.BaseDir = filepath.Join(r.cfg.TempDirectory, "servers", id, "files")
 		}
-		args = append(args, "--base-dir", base)
 	}
-	return args
+	return templates.Args(name, opts)
+}
+
+// builtinsBinary runs the built-in templates alone (cmd/metamcp-templates).
+const builtinsBinary = "metamcp-templates"
+
+// builtinCommand returns what runs a built-in template, before
+// templates.Args: metamcp-templates when it lies next to the metamcp
+// executable — it links only the templates, so a child starts faster
+// and is smaller (docs/benchmarks.md) — else metamcp itself, `metamcp
+// template run`. Looked for once.
+func (r *resolver) builtinCommand() (string, []string) {
+	r.builtinOnce.Do(func() {
+		name := builtinsBinary
+		if runtime.GOOS == "windows" {
+			name += ".exe"
+		}
+		p := filepath.Join(filepath.Dir(r.self), name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (runtime.GOOS == "windows" || st.Mode()&0o111 != 0) {
+			r.builtinExe = p
+		}
+	})
+	if r.builtinExe != "" {
+		return r.builtinExe, nil
+	}
+	return r.self, []string{"template", "run"}
 }
 
 var interpreters = map[string]string{"python": "python3", "node": "node"}
@@ -234,15 +262,16 @@ func typeFromExtension(path string) string {
 }
 
 // allowed checks the command that will actually run — its resolved path
-// and its base name — against allowed_commands. The metamcp executable is
-// allowed when "metamcp" is listed.
+// and its base name — against allowed_commands. The metamcp executable and
+// the metamcp-templates next to it are allowed when "metamcp" is listed.
 func (r *resolver) allowed(path string) error {
 	base := strings.TrimSuffix(filepath.Base(path), ".exe")
+	builtins, _ := r.builtinCommand()
 	for _, a := range r.cfg.AllowedCommands {
 		switch {
 		case filepath.IsAbs(a) && a == path,
 			!filepath.IsAbs(a) && a == base,
-			a == "metamcp" && path == r.self:
+			a == "metamcp" && (path == r.self || path == builtins):
 			return nil
 		}
 	}

@@ -75,6 +75,53 @@ func TestResolveErrors(t *testing.T) {
 	}
 }
 
+// TestResolveBuiltinsBinary: a built-in template runs metamcp-templates
+// when it lies next to the metamcp executable (an executable regular file),
+// with the same arguments after the name; "metamcp" in allowed_commands
+// allows it. Otherwise metamcp itself runs it.
+func TestResolveBuiltinsBinary(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup func(path string) error
+		want  bool
+	}{
+		{"present", func(p string) error { return os.WriteFile(p, nil, 0o755) }, true},
+		{"absent", func(string) error { return nil }, false},
+		{"not executable", func(p string) error { return os.WriteFile(p, nil, 0o644) }, false},
+		{"a directory", func(p string) error { return os.Mkdir(p, 0o755) }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := testResolver(t, []string{"metamcp"})
+			dir := t.TempDir()
+			r.self = filepath.Join(dir, "metamcp")
+			tpl := filepath.Join(dir, "metamcp-templates")
+			if err := c.setup(tpl); err != nil {
+				t.Fatal(err)
+			}
+			s, err := r.resolve(CreateRequest{Name: "f", Template: templates.FileHandler})
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := s.Args
+			if c.want {
+				if s.Command != tpl {
+					t.Fatalf("command %s, want %s", s.Command, tpl)
+				}
+			} else {
+				if s.Command != r.self || !slices.Equal(args[:2], []string{"template", "run"}) {
+					t.Fatalf("command %s %v, want %s template run ...", s.Command, args, r.self)
+				}
+				args = args[2:]
+			}
+			name, opts, err := templates.ParseArgs(args)
+			if err != nil || name != templates.FileHandler || opts.BaseDir == "" ||
+				opts.HTTPTimeout != r.cfg.HTTPTimeout() || opts.MaxBodyBytes != r.cfg.HTTPMaxBodyBytes {
+				t.Fatalf("args %v parse to %q %+v, %v", args, name, opts, err)
+			}
+		})
+	}
+}
+
 func TestResolveBuiltinAndScript(t *testing.T) {
 	r := testResolver(t, []string{"metamcp", "python3"})
 	s, err := r.resolve(CreateRequest{Name: "f", Template: templates.FileHandler})

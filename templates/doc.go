@@ -1,6 +1,8 @@
 // Package templates owns metamcp's catalog of templates (what can be started
-// as a child MCP server) and the five built-in template servers compiled into
-// the metamcp binary.
+// as a child MCP server) and the five built-in template servers, compiled
+// into the metamcp binary and into metamcp-templates (cmd/metamcp-templates),
+// which links only this package and mcp-go's server so that a child starts
+// fast.
 //
 // # Catalog
 //
@@ -11,8 +13,10 @@
 // # Built-in servers
 //
 // NewServer(name, opts) returns the mcp-go server of one built-in template and
-// Serve runs it over newline-delimited JSON-RPC (what `metamcp template run
-// NAME` does on stdin/stdout, one template per process). An unknown name gives
+// Serve runs it over newline-delimited JSON-RPC (what `metamcp-templates NAME`
+// and `metamcp template run NAME` do on stdin/stdout, one template per
+// process). Args writes the command line after the binary (NAME and the
+// flags of Options) and ParseArgs reads it; both binaries parse with it. An unknown name gives
 // an error wrapping ErrUnknownTemplate. The servers and their tools:
 //
 //   - basic_calculator: add, subtract, multiply, divide (a, b: numbers).

@@ -158,25 +158,42 @@ func cpuCount() int {
 
 // analysis is the part of the report written by hand: profile evidence for
 // each missed target and what it would take. Update it when the figures move.
-const analysis = "## Missed targets: evidence and what it would take\n\n" +
+const analysis = "## Evidence: what costs, what changed, what it would take\n\n" +
 	"Profiles: `go test -run '^$' -bench PooledHit|ExecuteAdd -cpuprofile` in mcpbridge (METAMCP_BIN set), " +
-	"`GODEBUG=inittrace=1`, and exec timings of an empty Go program (6.7 ms median here) against `metamcp --version`.\n\n" +
-	"1. **create_server (1), SIGKILL→recovered (4), cold start (6) share one floor: starting the metamcp binary.** " +
-	"Every built-in child is `metamcp template run NAME`, the same 23 MB binary. Row 1x (exec → initialize answered, " +
-	"no metamcp in between) is already ~3× the 15 ms target, and create_server is 1x plus a few ms of actor work " +
-	"(BenchmarkCreateServer in actors: ~45–50 ms for the fake child, all of it in the child's start). An empty Go " +
-	"binary execs in ~7 ms here; `metamcp --version` takes ~50–70 ms, of which package inits are ~26 ms (table above): " +
-	"santhosh-tekuri/jsonschema/v6 alone ~10 ms and 1.7 MB of heap (pulled in by mcp-go/server for input-schema " +
-	"validation), protobuf descriptors ~3.5 ms and prometheus ~2.3 ms (both via protoactor-go's metrics), x/net/html ~1 ms. " +
-	"The rest is loading and faulting in the larger binary. What it would take, by payoff: (a) build the built-in " +
-	"templates as a separate small binary (`metamcp-templates`: mcp-go server + goquery only, no protoactor, no " +
-	"cobra) — removes protobuf/prometheus/otel inits and most of the page-ins from every child start; " +
-	"(b) make the jsonschema compile lazy (upstream mcp-go: compile the validator on first use, not in a package " +
-	"var/init) — ~10 ms off every start of both metamcp and its children; (c) for create_server specifically, a " +
-	"warm spare per template (pre-started, initialized child handed out on create; pool machinery already exists) " +
-	"turns create into a pool hit — the only way under 15 ms for a process-per-server design; (d) recovery after " +
-	"SIGKILL is child start + backoff, so (a)–(c) apply; the detection path itself (exit → actor failure → restart) " +
-	"is a few ms.\n\n" +
+	"`GODEBUG=inittrace=1`, phase timestamps of `metamcp serve` (a throwaway instrumented build), and exec timings " +
+	"of an empty Go program (1.6 ms median here) against the real binaries. Runs of this report on the same kind of " +
+	"VM have differed ~3× in speed (the report of commit 5254859: create_server 46.8 ms, cold start 56.7 ms, " +
+	"recovery 54.3 ms); the before/after figures below are A/B, interleaved on one machine in one session, 40–60 " +
+	"runs each, \"before\" being a build of 5254859.\n\n" +
+	"1. **create_server (1) and SIGKILL→recovered (4): the start of the child.** A built-in child used to be " +
+	"`metamcp template run NAME`, the whole 24 MB metamcp. It is now `metamcp-templates NAME` (cmd/metamcp-templates: " +
+	"the templates package and mcp-go's server, no protoactor, prometheus, otel, bbolt or cobra; 12.8 MB), which " +
+	"metamcp runs when it lies next to its own executable (`make build`, `make install`) and otherwise falls back " +
+	"to `metamcp template run`. Exec → initialize answered: 8.8 vs 11.4 ms and 9.7 vs 13.3 ms in two sessions " +
+	"(rows 1x and 1y of this run: the same direction). create_server, all templates: 13.5 → 10.3–12.8 ms in harness runs of before and after; RSS per " +
+	"child (7c) 19.4 → 12.2 MiB. Recovery after SIGKILL (python stdio driver, 40 kills, two alternating sessions): " +
+	"19.5 / 18.3 → 16.4 / 15.3 ms; row 4 of a single harness run moves less than its own noise (p90 20–26 ms). " +
+	"What is left in a child's start: a program that links mcp-go/mcp, goquery and net/http but not mcp-go/server " +
+	"runs in 3.3 ms exec → exit, `metamcp-templates --version` in 8.3–8.8 ms. The difference is mcp-go/server's " +
+	"import of santhosh-tekuri/jsonschema/v6, whose package init compiles the meta-schemas of five drafts " +
+	"(draft.go: `init()` → `MustCompile` for Draft4…Draft2020 and their vocabularies): 3.3–6 ms, 1.7 MB and " +
+	"~21 000 allocations per process in inittrace, in every process that links mcp-go/server — metamcp and every " +
+	"built-in child — while it is only used to validate tool inputs and outputs. (google/jsonschema-go, which " +
+	"mcp-go/mcp uses, inits in 0.15–0.3 ms and is not the cost.) No GOGC setting changes the child's start. " +
+	"Recovery, traced (DEBUG log, 20 kills): the exit is reported 1–2 ms after the kill, of which 1.0–1.9 ms is " +
+	"the waiter's search for descendants that left the process group (a read of every process's " +
+	"/proc/PID/environ; ~80 processes on this VM, so it grows with the machine's process count); then the 10 ms " +
+	"(±20 %) backoff, the new child's start to ready (10–13 ms) and the held call (~0.7 ms). What it would take, " +
+	"by payoff: (a) santhosh-tekuri/jsonschema compiling its meta-schemas on first use instead of in init, or " +
+	"mcp-go/server importing it only from an opt-in validation package (upstream) — ~4–5 ms off every child and " +
+	"off metamcp's own start; (b) ours instead: serve the built-in templates' four methods (initialize, ping, " +
+	"tools/list, tools/call) with a small stdio loop of our own in metamcp-templates instead of mcp-go/server, " +
+	"checking outputs with google/jsonschema-go — a child start of ~3.5 ms instead of ~9, at the price of owning " +
+	"that protocol code, so it is left for a decision; (c) for create_server, a warm spare per template " +
+	"(pre-started, initialized child handed out on create; the pool machinery exists) — the only way to a create " +
+	"that costs no process start; (d) for recovery, the descendant search limited to processes started after the " +
+	"child (their start time in /proc/PID/stat), or run after the exit is reported (the stop path still waiting " +
+	"for it).\n\n" +
 	"2. **get_or_create_pooled_server over MCP (2b).** The actor-level hit is ~4–12 µs (2a, BenchmarkAcquirePooledHit), " +
 	"well under 0.1 ms. Over stdio it is one MCP round trip, whose floor with mcp-go on both ends is row 2c " +
 	"(list_servers, a tool that does nothing) ≈ 0.5 ms. Profile of BenchmarkPooledHit (in-process client, no pipes): " +
@@ -204,14 +221,21 @@ const analysis = "## Missed targets: evidence and what it would take\n\n" +
 	"list_servers over the same 100 servers, which probes nothing, took 8–12 ms median in a one-off run. Polling slower than every 5 s, or with ping_all, " +
 	"costs 5p — the floor of waking 100 processes, which only fewer children or cores would lower. health_check " +
 	"(one server) always pings.\n\n" +
-	"6. **Cold start (6).** Phase timestamps of `metamcp serve` (exec → initialize answered, ~55–65 ms on a quiet " +
-	"machine): ~35 ms until main() (exec, page-ins and the package inits of 6y), then actors.Start ~15 ms — of " +
-	"which protoactor-go's actor.NewActorSystem alone is ~13 ms cold (its process registry allocates 1024 " +
-	"concurrent maps of 32 shards each, ~32 000 maps, in NewProcessRegistry) — then the control socket and the MCP " +
-	"server ~5 ms. Starting the guardian (fork + exec of this binary, whose own ~25 ms of inits then compete for " +
-	"the 2 cores) and the orphan sweep (reads every process's environ) at start-up cost ~6–12 ms more (A/B, 80–100 " +
-	"interleaved runs, two sessions, builds of one tree: 61.5 vs 53.9 ms and 72.7 vs 60.6 ms median; a build of the " +
-	"previous commit with neither at all: 52.7 / 60.4 ms). serve now starts both once initialize is answered, and every child start waits for the " +
-	"guardian (docs/supervision.md), so no child is ever unguarded. What it would take to reach 20 ms: the binary " +
-	"start of item 1 (a smaller binary, lazy jsonschema) and a process registry sized for one process " +
-	"(upstream protoactor-go: an option for the bucket count, or a fork).\n"
+	"6. **Cold start (6).** What runs before initialize is answered, phase timestamps after main's package init " +
+	"(median of 21 runs, this tree): config and logging 0.3 ms; the event store 1.0 ms (bbolt open and this run's " +
+	"record, two fdatasyncs ~0.6 ms); the server records (specstore) 0.1 ms; protoactor-go's actor.NewActorSystem " +
+	"3.1 ms; the root supervisor 0.2 ms; the control endpoint 0.4 ms; the MCP bridge 0.8 ms; initialize handled " +
+	"0.7 ms later — ~7 ms after main, and ~8–9 ms before it (exec, page-ins, and the package inits of 6y, " +
+	"santhosh-tekuri/jsonschema ~3–5 ms of them). actor.NewActorSystem (in isolation: 3.5 ms, 2.9 MB and 66 708 " +
+	"allocations per system; CPU profile 90 % in actor.newSliceMap → concurrent-map New: 1024 maps of 32 shards " +
+	"each) is one allocation burst, which with the collector on set off collections in the middle of the start. " +
+	"serve now turns the collector off until initialize is answered (or 200 ms have passed; cmd/metamcp/startgc.go): " +
+	"exec → initialize answered 21.2 / 23.2 → 17.6 / 19.4 ms (same tree without/with, two sessions), against " +
+	"20.5 / 22.1 ms for before. The guardian and the orphan sweep already start once initialize is answered " +
+	"(an A/B of 6–12 ms on the slower VM), and every child start waits for the guardian (docs/supervision.md). " +
+	"What it would take to go further: (a) answer initialize before the actor system is up — nothing in " +
+	"initialize needs it; tool calls would wait for it at one gate (the bridge's guard) — ~4.5 ms here, but a " +
+	"failed start (a second instance of the session) would then come after initialize was answered; (b) the " +
+	"lazy meta-schemas of item 1 (~3–5 ms before main); (c) a process registry sized for one process in " +
+	"protoactor-go (upstream: an option for the bucket count) — ~3 ms; (d) the event store's run record " +
+	"committed by its writer goroutine rather than in Open (~0.6 ms, bound by the disk).\n"

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -93,18 +94,38 @@ func (b *bench) createServer() error {
 	}
 	b.add(timed("1. create_server, all templates", all, 15*time.Millisecond, ""))
 
-	// What a child's own start costs: the same binary, started directly,
-	// to the answer of initialize.
-	var child sample
+	// What a child's own start costs: the binary metamcp runs, started
+	// directly, to the answer of initialize; and metamcp itself, which
+	// runs the templates when metamcp-templates is not next to it.
+	var small, big sample
+	tpl, hasTpl := b.builtins()
 	for i := 0; i < b.runs(40); i++ {
+		if hasTpl {
+			d, err := coldStartArgs(tpl, templates.BasicCalculator)
+			if err != nil {
+				return err
+			}
+			small = append(small, d)
+		}
 		d, err := coldStartArgs(b.bin, "template", "run", templates.BasicCalculator)
 		if err != nil {
 			return err
 		}
-		child = append(child, d)
+		big = append(big, d)
 	}
-	b.add(timed("1x. child alone: exec `template run basic_calculator` → initialize answered", child, 0, ""))
+	if hasTpl {
+		b.add(timed("1x. child alone: exec `metamcp-templates basic_calculator` → initialize answered", small, 0, ""))
+	}
+	b.add(timed("1y. child alone, fallback: exec `metamcp template run basic_calculator` → initialize answered", big, 0, ""))
 	return nil
+}
+
+// builtins returns the metamcp-templates next to the binary under test,
+// which metamcp runs its built-in children with, and whether it is there.
+func (b *bench) builtins() (string, bool) {
+	p := filepath.Join(filepath.Dir(b.bin), "metamcp-templates")
+	_, err := os.Stat(p)
+	return p, err == nil
 }
 
 // 2. get_or_create_pooled_server when the pool has one: in-process on the
@@ -192,7 +213,11 @@ func (b *bench) toolCall() error {
 		return err
 	}
 	defer m.close()
-	d, err := connect(b.ctx, b.bin, "template", "run", templates.BasicCalculator)
+	child := []string{b.bin, "template", "run", templates.BasicCalculator}
+	if tpl, ok := b.builtins(); ok { // the child binary metamcp runs
+		child = []string{tpl, templates.BasicCalculator}
+	}
+	d, err := connect(b.ctx, child[0], child[1:]...)
 	if err != nil {
 		return err
 	}

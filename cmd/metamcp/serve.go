@@ -70,6 +70,8 @@ func serveCmd() *cobra.Command {
 }
 
 func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
+	gcOn := pauseGC(deferStartup) // until initialize is answered: see pauseGC
+	defer gcOn()
 	out, err := claimStdout()
 	if err != nil {
 		return err
@@ -118,7 +120,7 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	if ctl != nil {
 		bridge.OnInitialize(ctl.SetClient)
 	}
-	bridge.OnInitialize(func(string, string) { go sys.StartBackground() })
+	bridge.OnInitialize(func(string, string) { go func() { gcOn(); sys.StartBackground() }() })
 	serveErr := bridge.Serve(ctx, os.Stdin, out)
 
 	t0 := time.Now()

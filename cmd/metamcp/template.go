@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,23 +11,25 @@ import (
 )
 
 // templateCmd runs a built-in template as an MCP server on stdio. metamcp
-// starts its children this way, each in its own process.
+// starts its children this way when metamcp-templates, which runs the same
+// code and starts faster, is not next to it. The arguments are those of
+// metamcp-templates (templates.ParseArgs), so both take one command line.
 func templateCmd() *cobra.Command {
 	t := &cobra.Command{Use: "template", Short: "Built-in templates", Hidden: true}
-	var opts templates.Options
 	run := &cobra.Command{
-		Use:   "run NAME",
-		Short: "Run a built-in template as an MCP server on stdio",
-		Args:  cobra.ExactArgs(1),
+		Use:                "run NAME [--base-dir DIR] [--http-timeout DURATION] [--max-body-bytes N]",
+		Short:              "Run a built-in template as an MCP server on stdio",
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			name, opts, err := templates.ParseArgs(args)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return templates.Serve(ctx, args[0], opts, os.Stdin, os.Stdout)
+			return templates.Serve(ctx, name, opts, os.Stdin, os.Stdout)
 		},
 	}
-	run.Flags().StringVar(&opts.BaseDir, "base-dir", "", "base directory of file_handler_template")
-	run.Flags().DurationVar(&opts.HTTPTimeout, "http-timeout", 30*time.Second, "timeout of HTTP requests")
-	run.Flags().Int64Var(&opts.MaxBodyBytes, "max-body-bytes", 5<<20, "largest HTTP body read")
 	t.AddCommand(run)
 	return t
 }
