@@ -222,7 +222,7 @@ func (b *bench) toolCall() error {
 		return err
 	}
 	defer d.close()
-	id, _, err := m.create(b.ctx, map[string]any{"name": "calc", "template": templates.BasicCalculator})
+	id, childPID, err := m.create(b.ctx, map[string]any{"name": "calc", "template": templates.BasicCalculator})
 	if err != nil {
 		return err
 	}
@@ -288,21 +288,37 @@ func (b *bench) toolCall() error {
 		return float64(count.Load()) / time.Since(t0).Seconds(), nil
 	}
 	var td, tm []float64
+	// CPU time of each process over the runs, per call: where a relayed
+	// call's cost goes (row 3f).
+	self := os.Getpid()
+	var cpuD, cpuV [3]time.Duration // client, metamcp, child
+	var callsD, callsV float64
 	for r := 0; r < 3; r++ {
+		c0, k0 := cpuTime(self), cpuTime(d.pid())
 		x, err := run(direct)
 		if err != nil {
 			return err
 		}
+		cpuD[0], cpuD[2] = cpuD[0]+cpuTime(self)-c0, cpuD[2]+cpuTime(d.pid())-k0
+		callsD += x * window.Seconds()
+		c0, m0, k0 := cpuTime(self), cpuTime(m.pid()), cpuTime(childPID)
 		y, err := run(via)
 		if err != nil {
 			return err
 		}
+		cpuV[0], cpuV[1], cpuV[2] = cpuV[0]+cpuTime(self)-c0, cpuV[1]+cpuTime(m.pid())-m0, cpuV[2]+cpuTime(childPID)-k0
+		callsV += y * window.Seconds()
 		td, tm = append(td, x), append(tm, y)
 	}
+	per := func(d time.Duration, n float64) string { return fmt.Sprintf("%.0f", float64(d.Microseconds())/n) }
+	b.add(row{Metric: "3f. CPU µs per call at 32 callers, client / metamcp / child: via", Target: "-",
+		Median: per(cpuV[0], callsV) + " / " + per(cpuV[1], callsV) + " / " + per(cpuV[2], callsV), P90: "-", Result: "-"})
+	b.add(row{Metric: "3g. the same, direct (client / child)", Target: "-",
+		Median: per(cpuD[0], callsD) + " / " + per(cpuD[2], callsD), P90: "-", Result: "-"})
 	sort.Float64s(td)
 	sort.Float64s(tm)
-	b.add(row{Metric: fmt.Sprintf("3d. add, %d callers, calls/s direct | via (median of 3 × %s)", callers, window),
-		Target: "-", Median: fmt.Sprintf("%.0f | %.0f", td[1], tm[1]), P90: "-", Result: "-"})
+	b.add(row{Metric: fmt.Sprintf("3d. add, %d callers, calls/s direct / via (median of 3 × %s)", callers, window),
+		Target: "-", Median: fmt.Sprintf("%.0f / %.0f", td[1], tm[1]), P90: "-", Result: "-"})
 	tr := tm[1] / td[1]
 	b.add(row{Metric: "3e. throughput via/direct at 32 callers", Target: "≥ 0.70×", Median: fmt.Sprintf("%.2f×", tr),
 		P90: "-", Result: verdict(atLeast, tr, 0.7)})

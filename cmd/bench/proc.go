@@ -96,8 +96,13 @@ type peer struct {
 
 // connect starts bin with args and initializes an mcp-go client on it.
 func connect(ctx context.Context, bin string, args ...string) (*peer, error) {
+	return connectEnv(ctx, nil, bin, args...)
+}
+
+// connectEnv is connect with env added to the process's environment.
+func connectEnv(ctx context.Context, env []string, bin string, args ...string) (*peer, error) {
 	p := &peer{}
-	tr := transport.NewStdioWithOptions(bin, nil, args, transport.WithCommandFunc(
+	tr := transport.NewStdioWithOptions(bin, env, args, transport.WithCommandFunc(
 		func(_ context.Context, command_ string, env, args []string) (*exec.Cmd, error) {
 			c := command(command_, args...)
 			c.Env = append(os.Environ(), env...)
@@ -266,4 +271,25 @@ func childrenOf(ppid int) []int {
 		}
 	}
 	return out
+}
+
+// cpuTime is the CPU time (user and system, all threads) pid has used so
+// far, at the kernel's 10 ms tick.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state): utime is field 14, stime 15
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

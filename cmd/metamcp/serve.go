@@ -83,6 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	if closer != nil {
 		defer closer.Close()
 	}
+	defer startProfile(log)()
 	// Libraries that log through slog (mcp-go's client transport) go to zerolog too.
 	slog.SetDefault(slog.New(zerolog.NewSlogHandler(log.With().Str("lib", "slog").Logger())))
 	catalog, err := templates.NewCatalog(cfg.Templates)
