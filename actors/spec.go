@@ -2,12 +2,14 @@ package actors
 
 import (
 	"crypto/rand"
+	"debug/buildinfo"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -203,7 +205,9 @@ const builtinsBinary = "metamcp-templates"
 // templates.Args: metamcp-templates when it lies next to the metamcp
 // executable — it links only the templates, so a child starts faster
 // and is smaller (docs/benchmarks.md) — else metamcp itself, `metamcp
-// template run`. Looked for once.
+// template run`. Only one from the same build as metamcp is used (see
+// sameBuild): an older one left next to a newer metamcp is not. Looked for
+// once.
 func (r *resolver) builtinCommand() (string, []string) {
 	r.builtinOnce.Do(func() {
 		name := builtinsBinary
@@ -212,13 +216,43 @@ func (r *resolver) builtinCommand() (string, []string) {
 		}
 		p := filepath.Join(filepath.Dir(r.self), name)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (runtime.GOOS == "windows" || st.Mode()&0o111 != 0) {
-			r.builtinExe = p
+			if sameBuild(r.self, p) {
+				r.builtinExe = p
+			}
 		}
 	})
 	if r.builtinExe != "" {
 		return r.builtinExe, nil
 	}
 	return r.self, []string{"template", "run"}
+}
+
+// sameBuild says whether two Go executables come from one build of this
+// module: the same Go version, module version, VCS revision and state, and
+// linker flags (which carry the version), as recorded in their build
+// information (read from the files, without running them).
+func sameBuild(a, b string) bool {
+	ia, err := buildinfo.ReadFile(a)
+	if err != nil {
+		return false
+	}
+	ib, err := buildinfo.ReadFile(b)
+	if err != nil {
+		return false
+	}
+	return buildKey(ia) == buildKey(ib)
+}
+
+// buildKey is what sameBuild compares.
+func buildKey(i *debug.BuildInfo) string {
+	k := i.GoVersion + "|" + i.Main.Version
+	for _, st := range i.Settings {
+		switch st.Key {
+		case "vcs.revision", "vcs.modified", "vcs.time", "-ldflags":
+			k += "|" + st.Key + "=" + st.Value
+		}
+	}
+	return k
 }
 
 var interpreters = map[string]string{"python": "python3", "node": "node"}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -80,12 +81,17 @@ func TestResolveErrors(t *testing.T) {
 // with the same arguments after the name; "metamcp" in allowed_commands
 // allows it. Otherwise metamcp itself runs it.
 func TestResolveBuiltinsBinary(t *testing.T) {
+	self, err := os.Executable() // a Go executable; its copy is "the same build"
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name  string
 		setup func(path string) error
 		want  bool
 	}{
-		{"present", func(p string) error { return os.WriteFile(p, nil, 0o755) }, true},
+		{"present", func(p string) error { return copyFile(self, p) }, true},
+		{"not a Go executable of this build", func(p string) error { return os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755) }, false},
 		{"absent", func(string) error { return nil }, false},
 		{"not executable", func(p string) error { return os.WriteFile(p, nil, 0o644) }, false},
 		{"a directory", func(p string) error { return os.Mkdir(p, 0o755) }, false},
@@ -94,6 +100,9 @@ func TestResolveBuiltinsBinary(t *testing.T) {
 			r := testResolver(t, []string{"metamcp"})
 			dir := t.TempDir()
 			r.self = filepath.Join(dir, "metamcp")
+			if err := copyFile(self, r.self); err != nil {
+				t.Fatal(err)
+			}
 			tpl := filepath.Join(dir, "metamcp-templates")
 			if err := c.setup(tpl); err != nil {
 				t.Fatal(err)
@@ -164,3 +173,36 @@ func TestChildEnvIsMinimal(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
+}
+
+// Builds differ when their version (in the linker flags), revision or Go
+// version differ.
+func TestBuildKey(t *testing.T) {
+	base := func() *debug.BuildInfo {
+		return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "-ldflags", Value: "-X main.version=v1"}, {Key: "vcs.revision", Value: "abc"}, {Key: "GOOS", Value: "linux"}}}
+	}
+	a, b := base(), base()
+	b.Main.Path = "github.com/metamcp/metamcp/cmd/metamcp-templates" // another main package of the same build
+	if buildKey(a) != buildKey(b) {
+		t.Error("two mains of one build differ")
+	}
+	for _, change := range []func(*debug.BuildInfo){
+		func(i *debug.BuildInfo) { i.Settings[0].Value = "-X main.version=v2" },
+		func(i *debug.BuildInfo) { i.Settings[1].Value = "abd" },
+		func(i *debug.BuildInfo) { i.GoVersion = "go1.26.9" },
+	} {
+		c := base()
+		change(c)
+		if buildKey(a) == buildKey(c) {
+			t.Errorf("a different build has the same key: %+v", c)
+		}
+	}
+}
