@@ -37,7 +37,8 @@ func TestHealthFromRecentAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := ts.health(t, id, RecentExchange)
-	if !h.Healthy || h.PingVia != "call" || h.PingAgeMS == nil || *h.PingAgeMS > 1000 || h.PID != sc.Server.PID {
+	if !h.Healthy || h.PingVia != "call" || h.PingAgeMS == nil || *h.PingAgeMS > 1000 || h.PID != sc.Server.PID ||
+		h.RSSMB == nil || *h.RSSMB <= 0 { // memory too, before the monitor's first scan
 		t.Fatalf("after a call: %+v", h)
 	}
 	// Without Recent (health_check), or outside the window: a real ping.

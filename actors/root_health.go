@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/metamcp/metamcp/actors/child"
 )
 
 // RecentExchange is how recently a child must have answered a call or a
@@ -59,8 +61,14 @@ func (r *rootActor) healthFromAnswer(e *entry, x *exchange, now time.Time) *Heal
 	if x.pid != 0 {
 		h.PID = x.pid
 	}
+	rss := int64(0)
 	if u := e.usage; u.sampled && u.serverRSS > 0 {
-		mb := float64(u.serverRSS) / (1 << 20)
+		rss = u.serverRSS
+	} else if n, err := child.ProcessResident(h.PID); err == nil { // no scan yet: one read of /proc
+		rss = n
+	}
+	if rss > 0 {
+		mb := float64(rss) / (1 << 20)
 		h.RSSMB = &mb
 	}
 	return h

@@ -223,6 +223,10 @@ func (c *Conn) StderrTail(n int) []string { return c.ring.tail(n) }
 // ResidentBytes samples the child's resident memory from the OS.
 func (c *Conn) ResidentBytes() (int64, error) { return residentBytes(c.PID()) }
 
+// ProcessResident samples the resident memory of any process from the OS
+// (not supported everywhere: an error then).
+func ProcessResident(pid int) (int64, error) { return residentBytes(pid) }
+
 // Close stops the child by the ladder and waits until it is reaped and every
 // goroutine of the Conn has ended.
 func (c *Conn) Close() error {

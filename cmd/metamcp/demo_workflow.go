@@ -75,7 +75,15 @@ func (d *demo) overview(string, time.Time) error {
 	d.say("\nhealth_check_all → %v of %v healthy (max %v servers)", health["healthy"], health["total_servers"], health["max_servers"])
 	for _, s := range health["servers"].([]any) {
 		m := s.(map[string]any)
-		d.say("  %s ping %.2f ms, rss %.1f MB, %v calls", m["server_id"], num(m["ping_ms"]), num(m["rss_mb"]), m["calls_total"])
+		rss := "rss n/a"
+		if v, ok := m["rss_mb"].(float64); ok {
+			rss = fmt.Sprintf("rss %.1f MB", v)
+		}
+		via := ""
+		if age, ok := m["ping_age_ms"].(float64); ok {
+			via = fmt.Sprintf(" (from a %v %.0f ms ago)", m["ping_via"], age)
+		}
+		d.say("  %s ping %.2f ms%s, %s, %v calls", m["server_id"], num(m["ping_ms"]), via, rss, m["calls_total"])
 	}
 	events, err := d.call("get_event_history", map[string]any{"limit": 1000})
 	if err != nil {
