@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,7 +106,9 @@ func TestServersSurviveRestart(t *testing.T) {
 		}
 	}
 	opts := serveOpts{Config: map[string]any{"state_directory": state,
-		"allowed_commands": []string{"metamcp", script, doomed}, "allowed_directories": []string{dir}}}
+		"allowed_commands": []string{"metamcp", script, doomed}, "allowed_directories": []string{dir},
+		"templates": map[string]any{"calc-cmd": map[string]any{"command": metamcpBin,
+			"args": []string{"template", "run", "basic_calculator"}, "capabilities": []string{"sums"}}}}}
 
 	run1 := startServe(t, opts)
 	calc, _ := createFrom(t, run1, "calc", "basic_calculator", map[string]any{"timeout_seconds": 7,
@@ -114,6 +117,7 @@ func TestServersSurviveRestart(t *testing.T) {
 	withEnv := map[string]any{"env": map[string]any{"API_TOKEN": secret}}
 	sec := jstr(t, mustOK(t, run1, "create_server", map[string]any{"name": "secret", "script_path": script, "config": withEnv}), "server_id")
 	gone := jstr(t, mustOK(t, run1, "create_server", map[string]any{"name": "doomed", "script_path": doomed, "config": withEnv}), "server_id")
+	cmd, _ := createFrom(t, run1, "configured", "calc-cmd", map[string]any{"args": []string{"--http-timeout", "5s"}})
 	stopped, _ := createFrom(t, run1, "stopped", "basic_calculator", nil)
 	mustOK(t, run1, "stop_server", map[string]any{"server_id": stopped})
 	created := map[string]string{}
@@ -130,7 +134,7 @@ func TestServersSurviveRestart(t *testing.T) {
 	}
 
 	run2 := startServe(t, opts)
-	want := map[string]string{calc: "running", pooled: "running", sec: "running", gone: "restore_failed"}
+	want := map[string]string{calc: "running", pooled: "running", sec: "running", gone: "restore_failed", cmd: "running"}
 	rows := waitStates(t, run2, want)
 	for id, row := range rows {
 		if jstr(t, row, "created_at") != created[id] || !jget[bool](t, row, "restored") {
@@ -142,13 +146,17 @@ func TestServersSurviveRestart(t *testing.T) {
 	}
 	executeOK(t, run2, calc, "add", map[string]any{"a": 1, "b": 2})
 	executeOK(t, run2, sec, "multiply", map[string]any{"a": 3, "b": 4})
+	executeOK(t, run2, cmd, "subtract", map[string]any{"a": 3, "b": 4})
+	if args := jstrs(t, rows[cmd], "args"); !slices.Contains(args, "--http-timeout") {
+		t.Errorf("the configured server's args were not restored: %v", args)
+	}
 	mustFail(t, run2, "execute_on_server", map[string]any{"server_id": gone, "tool_name": "add", "arguments": map[string]any{}},
 		"could not be restored", "restart_server")
 	if p := mustOK(t, run2, "get_or_create_pooled_server", map[string]any{"template": "data_processor"}); jstr(t, p, "server_id") != pooled {
 		t.Errorf("the pool did not hand out the restored server: %s", jsonText(p))
 	}
 	evs := eventTypes(t, eventHistory(t, run2, map[string]any{"event_type": "server_restored", "limit": 10}))
-	if len(evs) != 3 {
+	if len(evs) != 4 {
 		t.Errorf("server_restored events: %v", evs)
 	}
 	if evs := eventHistory(t, run2, map[string]any{"event_type": "server_restore_failed"}); len(evs) != 1 || jstr(t, evs, 0, "server_id") != gone {
@@ -165,7 +173,7 @@ func TestServersSurviveRestart(t *testing.T) {
 	killWithChildren(t, run2)
 
 	run3 := startServe(t, opts)
-	waitStates(t, run3, map[string]string{calc: "running", pooled: "running", sec: "running"})
+	waitStates(t, run3, map[string]string{calc: "running", pooled: "running", sec: "running", cmd: "running"})
 	executeOK(t, run3, sec, "add", map[string]any{"a": 1, "b": 1})
 	run3.closeStdin()
 	if _, err := run3.waitExit(5 * time.Second); err != nil {
