@@ -222,16 +222,25 @@ type (
 		rss, limit int64
 	}
 	// restoreServers asks the root to start again the servers of the
-	// session's last run.
+	// session's last run. Reply (once they are listed, and the pool told of
+	// the pooled ones): true.
 	restoreServers struct{ records []specstore.Loaded }
 	// restoreGo tells the root that children may be forked now (the
 	// guardian runs): the restored servers start.
 	restoreGo struct{}
-	// adoptPooled gives the pool a restored pooled server.
+	// poolRestoring tells the pool that a pooled server of template is
+	// being restored: acquirers of that template wait for it instead of
+	// starting another.
+	poolRestoring struct{ template string }
+	// adoptPooled gives the pool a restored pooled server (announced by a
+	// poolRestoring when pending).
 	adoptPooled struct {
 		template string
 		created  *ServerCreated
+		pending  bool
 	}
+	// poolRestoreEnded: an announced restore ended without a server.
+	poolRestoreEnded struct{ template string }
 	// expireWaiting asks an actor to fail the calls whose deadline passed
 	// while they waited for a server to be ready.
 	expireWaiting struct{ ID string }
@@ -267,3 +276,5 @@ func (overLimit) metamcpMessage()        {}
 func (restoreServers) metamcpMessage()   {}
 func (restoreGo) metamcpMessage()        {}
 func (adoptPooled) metamcpMessage()      {}
+func (poolRestoring) metamcpMessage()    {}
+func (poolRestoreEnded) metamcpMessage() {}

@@ -23,7 +23,11 @@ type poolActor struct {
 	now      func() time.Time
 	entries  map[string][]*poolEntry // by template
 	creating map[string][]*actor.PID // template → requesters waiting on a create
-	cancel   scheduler.CancelFunc
+	// restoring counts, per template, restored pooled servers not ready
+	// yet; parked are the requesters waiting for one of them.
+	restoring map[string]int
+	parked    map[string][]*actor.PID
+	cancel    scheduler.CancelFunc
 }
 
 type poolEntry struct {
@@ -36,7 +40,8 @@ type poolEntry struct {
 
 func newPoolActor(d *deps, root *actor.PID) actor.Actor {
 	return &poolActor{deps: d, root: root, now: d.now,
-		entries: map[string][]*poolEntry{}, creating: map[string][]*actor.PID{}}
+		entries: map[string][]*poolEntry{}, creating: map[string][]*actor.PID{},
+		restoring: map[string]int{}, parked: map[string][]*actor.PID{}}
 }
 
 func (p *poolActor) Receive(ctx actor.Context) {
@@ -50,11 +55,15 @@ func (p *poolActor) Receive(ctx actor.Context) {
 			p.cancel()
 		}
 	case *AcquirePooled:
-		p.acquire(ctx, m)
+		p.acquire(ctx, m.Template, ctx.Sender())
+	case *poolRestoring:
+		p.restoring[m.template]++
+	case *poolRestoreEnded:
+		p.restoreEnded(ctx, m.template)
 	case *serverRemoved:
 		p.removed(m.ID)
 	case *adoptPooled:
-		p.adopt(m)
+		p.adopt(ctx, m)
 	case *poolSweep:
 		p.sweep(ctx)
 	case *describe:
@@ -70,23 +79,27 @@ func (p *poolActor) Receive(ctx actor.Context) {
 	}
 }
 
-func (p *poolActor) acquire(ctx actor.Context, m *AcquirePooled) {
-	list := p.entries[m.Template]
+func (p *poolActor) acquire(ctx actor.Context, template string, sender *actor.PID) {
+	list := p.entries[template]
 	best := leastBusy(list)
 	if best != nil && (best.stats.inFlight.Load() == 0 || len(list) >= p.deps.cfg.PoolMaxPerTemplate) {
 		best.lastUsed = p.now()
-		p.publish(ctx, EventPoolReused, best.id, m.Template)
-		respond(ctx, p.acquired(best, true))
+		p.publish(ctx, EventPoolReused, best.id, template)
+		sendTo(ctx, sender, p.acquired(best, true))
 		return
 	}
-	if waiting, ok := p.creating[m.Template]; ok {
-		p.creating[m.Template] = append(waiting, ctx.Sender())
+	if best == nil && p.restoring[template] > 0 { // one is coming back from the last run
+		p.parked[template] = append(p.parked[template], sender)
 		return
 	}
-	p.creating[m.Template] = []*actor.PID{ctx.Sender()}
-	req := &CreateServer{Request: CreateRequest{Name: m.Template + " (pooled)", Template: m.Template, Pooled: true}}
+	if waiting, ok := p.creating[template]; ok {
+		p.creating[template] = append(waiting, sender)
+		return
+	}
+	p.creating[template] = []*actor.PID{sender}
+	req := &CreateServer{Request: CreateRequest{Name: template + " (pooled)", Template: template, Pooled: true}}
 	f := ctx.RequestFuture(p.root, req, p.deps.cfg.StartTimeout()+5*time.Second)
-	ctx.ReenterAfter(f, func(res any, err error) { p.created(ctx, m.Template, res, err) })
+	ctx.ReenterAfter(f, func(res any, err error) { p.created(ctx, template, res, err) })
 }
 
 func (p *poolActor) created(ctx actor.Context, template string, res any, err error) {
@@ -115,15 +128,44 @@ func (p *poolActor) created(ctx actor.Context, template string, res any, err err
 	}
 }
 
-// adopt takes a restored pooled server back into the pool.
-func (p *poolActor) adopt(m *adoptPooled) {
-	for _, e := range p.entries[m.template] {
-		if e.id == m.created.Server.ServerID {
-			return
+// adopt takes a restored pooled server back into the pool, and hands it
+// to the requesters that waited for it.
+func (p *poolActor) adopt(ctx actor.Context, m *adoptPooled) {
+	if m.pending {
+		p.restoring[m.template]--
+	}
+	var e *poolEntry
+	for _, x := range p.entries[m.template] {
+		if x.id == m.created.Server.ServerID {
+			e = x
 		}
 	}
-	p.entries[m.template] = append(p.entries[m.template], &poolEntry{id: m.created.Server.ServerID,
-		template: m.template, stats: m.created.stats, lastUsed: p.now(), created: m.created})
+	if e == nil {
+		e = &poolEntry{id: m.created.Server.ServerID, template: m.template, stats: m.created.stats,
+			lastUsed: p.now(), created: m.created}
+		p.entries[m.template] = append(p.entries[m.template], e)
+	}
+	waiters := p.parked[m.template]
+	delete(p.parked, m.template)
+	for _, w := range waiters {
+		p.publish(ctx, EventPoolReused, e.id, m.template)
+		sendTo(ctx, w, p.acquired(e, true))
+	}
+}
+
+// restoreEnded: an announced restore brought no server; when none is
+// left coming, the requesters that waited go the usual way (reuse or a
+// new server).
+func (p *poolActor) restoreEnded(ctx actor.Context, template string) {
+	if p.restoring[template]--; p.restoring[template] > 0 {
+		return
+	}
+	delete(p.restoring, template)
+	waiters := p.parked[template]
+	delete(p.parked, template)
+	for _, w := range waiters {
+		p.acquire(ctx, template, w)
+	}
 }
 
 func (p *poolActor) acquired(e *poolEntry, reused bool) *PoolAcquired {

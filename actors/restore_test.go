@@ -198,3 +198,69 @@ func TestRecordsFollowAnswers(t *testing.T) {
 		}
 	}
 }
+
+// A pooled server coming back from the last run is what the pool hands
+// out, also to a request made before it is ready; when its restore fails,
+// such a request gets a new server instead of hanging.
+func TestRestoredPooledServer(t *testing.T) {
+	state := t.TempDir()
+	on := func(defer_ time.Duration, tmpls ...config.Template) *testSystem {
+		return newTestSystem(t, func(c *config.Config, o *Options) { c.StateDirectory, o.DeferStartup = state, defer_ }, tmpls...)
+	}
+	run1 := on(0, fakeTemplate(t, "other", "ok", nil))
+	acquire := func(ts *testSystem, template string) *PoolAcquired {
+		t.Helper()
+		res, err := ts.ask(t, &AcquirePooled{Template: template})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.(*PoolAcquired)
+	}
+	first := acquire(run1, "fake").Server.ServerID
+	otherID := acquire(run1, "other").Server.ServerID
+	if err := run1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 2: "other" now dies at start; nothing is forked before startup.
+	run2 := on(time.Hour, fakeTemplate(t, "other", "die_at_start", nil))
+	type answer struct {
+		template string
+		a        *PoolAcquired
+		err      error
+	}
+	got := make(chan answer, 2)
+	for _, tpl := range []string{"fake", "other"} {
+		go func() {
+			res, err := run2.Ask(&AcquirePooled{Template: tpl}, 30*time.Second)
+			a, _ := res.(*PoolAcquired)
+			got <- answer{tpl, a, err}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(run2.listed(t)); n != 2 {
+		t.Fatalf("before startup the pool started servers of its own: %d listed", n)
+	}
+	run2.StartBackground()
+	byTemplate := map[string]answer{}
+	for range 2 {
+		select {
+		case a := <-got:
+			byTemplate[a.template] = a
+		case <-time.After(20 * time.Second):
+			t.Fatal("a request waiting for a restored pooled server hung")
+		}
+	}
+	if a := byTemplate["fake"]; a.err != nil || a.a.Server.ServerID != first || !a.a.Reused {
+		t.Errorf("fake: %+v, want the restored %s, reused", a, first)
+	}
+	// "other" could not come back (its child dies at start): the waiting
+	// request went the usual way — a new server, whose child dies too, so
+	// a start error — and did not hang.
+	if a := byTemplate["other"]; a.err == nil || !strings.Contains(a.err.Error(), "failed to start") {
+		t.Errorf("other: %+v", a)
+	}
+	if s := run2.server(t, otherID); s.Status != StateRestoreFailed {
+		t.Errorf("other: %s", s.Status)
+	}
+}

@@ -59,6 +59,7 @@ type entry struct {
 	held        waitList       // calls that arrived during a backoff
 	restored    bool           // from the session's last run: a failed first start leaves it listed
 	waitRestore bool           // restored, listed, and waiting for restoreGo to start
+	poolPending bool           // restored pooled: the pool was told (poolRestoring) and waits for the outcome
 	pending     *CreateRequest // a restored server's request, until it has started once
 	restoreErr  string         // why its restore failed
 }

@@ -75,6 +75,7 @@ func (r *rootActor) terminated(ctx actor.Context, m *actor.Terminated) {
 
 func (r *rootActor) remove(ctx actor.Context, e *entry) {
 	delete(r.entries, e.spec.ID)
+	r.endPoolRestore(ctx, e)
 	if !r.stopping { // before the reply: System.Ask syncs the record's removal
 		r.forget(e.spec.ID)
 	}

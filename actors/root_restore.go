@@ -72,9 +72,16 @@ func (r *rootActor) restoreAll(ctx actor.Context, m *restoreServers) {
 			continue
 		}
 		e.waitRestore = true
+		if e.spec.Pooled && e.spec.Template != "" {
+			ctx.Send(r.pool, &poolRestoring{template: e.spec.Template})
+			e.poolPending = true
+		}
 		if r.forkOK {
 			r.restoreOne(ctx, e, nil)
 		}
+	}
+	if ctx.Sender() != nil {
+		ctx.Respond(true)
 	}
 }
 
@@ -203,7 +210,8 @@ func (r *rootActor) restoredOK(ctx actor.Context, e *entry, sc *ServerCreated, t
 		"pid": sc.Server.PID, "tools": len(sc.Tools), "took_ms": float64(took.Microseconds()) / 1000,
 		"pooled": e.spec.Pooled})
 	if e.spec.Pooled && e.spec.Template != "" {
-		ctx.Send(r.pool, &adoptPooled{template: e.spec.Template, created: sc})
+		ctx.Send(r.pool, &adoptPooled{template: e.spec.Template, created: sc, pending: e.poolPending})
+		e.poolPending = false
 	}
 }
 
@@ -213,7 +221,17 @@ func (r *rootActor) restoredOK(ctx actor.Context, e *entry, sc *ServerCreated, t
 func (r *rootActor) restoreFailed(ctx actor.Context, e *entry, err error) {
 	e.state, e.pid, e.restoreErr = StateRestoreFailed, 0, err.Error()
 	e.stats.halted.Store(true)
+	r.endPoolRestore(ctx, e)
 	e.held.failAll(r.deps, r.restoreFailedError(e))
 	r.publish(ctx, EventRestoreFailed, e.spec.ID, map[string]any{"name": e.spec.Name, "error": err.Error()})
 	r.deps.log.Warn().Str("server_id", e.spec.ID).Err(err).Msg("server not restored")
+}
+
+// endPoolRestore tells the pool that a restore it waits for will bring no
+// server, so that its waiting acquirers start one.
+func (r *rootActor) endPoolRestore(ctx actor.Context, e *entry) {
+	if e.poolPending {
+		ctx.Send(r.pool, &poolRestoreEnded{template: e.spec.Template})
+		e.poolPending = false
+	}
 }

@@ -144,8 +144,10 @@ func Start(o Options) (*System, error) {
 	fixed := res.([2]*actor.PID)
 	s := &System{as: as, root: root, events: fixed[0], pool: fixed[1], deps: d}
 	d.startup.events = s.events
-	if len(records) > 0 { // listed now; forked once the guardian runs
-		as.Root.Send(root, &restoreServers{records: records})
+	if len(records) > 0 { // listed before Start returns; forked once the guardian runs
+		if _, err := as.Root.RequestFuture(root, &restoreServers{records: records}, 5*time.Second).Result(); err != nil {
+			o.Log.Error().Err(err).Msg("restoring the last run's servers")
+		}
 		d.startup.then = func() { as.Root.Send(root, &restoreGo{}) }
 	}
 	if o.DeferStartup > 0 {
