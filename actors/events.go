@@ -100,6 +100,9 @@ const defaultEventLimit = 100
 // store must be asked: the oldest id the ring holds (the ring holds every
 // id from there up).
 func (a *eventsActor) recent(m *recentEvents) *recentPage {
+	if m.Query.Oldest {
+		return a.recentForward(&m.Query)
+	}
 	q := &m.Query
 	out := make([]Event, 0, min(q.Limit, a.size))
 	page := &recentPage{before: a.store.Stats().LastID + 1}
@@ -121,6 +124,29 @@ func (a *eventsActor) recent(m *recentEvents) *recentPage {
 		out[i], out[j] = out[j], out[i]
 	}
 	page.events = out
+	page.newest = a.lastID
+	return page
+}
+
+// recentForward answers an Oldest query from the ring: the oldest matches
+// above AfterID it holds, and the id below which the store must be asked
+// (done when there is nothing below to ask for).
+func (a *eventsActor) recentForward(q *QueryEvents) *recentPage {
+	page := &recentPage{before: a.store.Stats().LastID + 1, newest: a.lastID}
+	oldest := (a.next - a.size + len(a.ring)) % len(a.ring)
+	if a.size > 0 {
+		page.before = a.ring[oldest].ID
+	}
+	page.done = q.AfterID+1 >= page.before
+	for i := 0; i < a.size && len(page.events) < q.Limit; i++ {
+		e := a.ring[(oldest+i)%len(a.ring)]
+		if e.ID <= q.AfterID || (!q.Since.IsZero() && e.Timestamp.Before(q.Since)) {
+			continue
+		}
+		if (q.ServerID == "" || e.ServerID == q.ServerID) && (q.Type == "" || e.Event == q.Type) {
+			page.events = append(page.events, e)
+		}
+	}
 	return page
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,6 +123,11 @@ func TestEventQueryMergesStoreAndRing(t *testing.T) {
 		{"server and type, limited", QueryEvents{Limit: 5, ServerID: "srv_2", Type: "tick"}, seq(382, 400, 4)},
 		{"after an id on disk", QueryEvents{Limit: 1000, AfterID: first + 9}, seq(10, 400, 1)},
 		{"after an id in the ring", QueryEvents{Limit: 1000, AfterID: first + 349}, seq(350, 400, 1)},
+		{"oldest after an id on disk, across store and ring", QueryEvents{Oldest: true, Limit: 320, AfterID: first + 9},
+			seq(10, 330, 1)},
+		{"oldest after an id in the ring", QueryEvents{Oldest: true, Limit: 5, AfterID: first + 349}, seq(350, 355, 1)},
+		{"oldest of a server, across store and ring", QueryEvents{Oldest: true, Limit: 90, ServerID: "srv_1", AfterID: first - 1},
+			seq(1, 360, 4)},
 	}
 	for _, tt := range tests {
 		if got := ids(ask(tt.q)); !slices.Equal(got, tt.want) {
@@ -197,4 +203,79 @@ func BenchmarkRecordEvent(b *testing.B) {
 	}
 	b.Run("publish", func(b *testing.B) { run(b, false) })
 	b.Run("recorded", func(b *testing.B) { run(b, true) })
+}
+
+// With the writer stalled, the queue full and events dropped from disk,
+// queries still answer every event the ring or the disk holds, once each
+// and in order — newest pages and oldest-first pages alike — and after the
+// writer catches up too.
+func TestEventQueryWithWriterStalled(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	ts := newTestSystem(t, func(c *config.Config, o *Options) {
+		c.EventHistorySize = 100
+		o.storeOptions = func(so *eventstore.Options) {
+			so.OnFlush = func([]Event) { <-release } // the first commit lands, then the writer stalls
+		}
+	})
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	store := ts.deps.store
+	first := store.Stats().LastID + 1
+	for i := range 400 {
+		ts.as.Root.Send(ts.System.events, &publish{Event: Event{Event: "tick", Data: map[string]any{"i": i}}})
+	}
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if st := store.Stats(); st.LastID < first+399 || st.Dropped == 0 {
+			return fmt.Errorf("store %+v", st)
+		}
+		return nil
+	})
+	check := func(when string) {
+		t.Helper()
+		res, err := ts.ask(t, &QueryEvents{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest := res.(*EventPage).Events
+		var forward []Event
+		for after := first - 1; ; {
+			res, err := ts.ask(t, &QueryEvents{Oldest: true, Limit: 37, AfterID: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := res.(*EventPage).Events
+			forward = append(forward, page...)
+			if len(page) < 37 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		var ours []Event
+		for _, e := range newest {
+			if e.ID >= first {
+				ours = append(ours, e)
+			}
+		}
+		if len(ours) != len(forward) {
+			t.Fatalf("%s: newest-first has %d events, paging forward %d", when, len(ours), len(forward))
+		}
+		for i := range ours {
+			if ours[i].ID != forward[i].ID || (i > 0 && ours[i].ID <= ours[i-1].ID) {
+				t.Fatalf("%s: at %d: %d vs %d", when, i, ours[i].ID, forward[i].ID)
+			}
+		}
+		// The ring's 100 are all there.
+		if n := len(ours); n < 100 || ours[n-1].ID != first+399 || ours[n-100].ID != first+300 {
+			t.Fatalf("%s: %d events, the newest 100 are not all there", when, n)
+		}
+	}
+	check("stalled")
+	once.Do(func() { close(release) })
+	checkFor(t, 5*time.Second, time.Millisecond, func() error {
+		if st := store.Stats(); st.Queued > 0 {
+			return fmt.Errorf("store %+v", st)
+		}
+		return nil
+	})
+	check("caught up")
 }

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -99,6 +100,21 @@ type QueryEvents struct {
 	Type     string
 	AfterID  uint64    // only events with a larger id (to follow the history)
 	Since    time.Time // only events at or after this time
+	// Oldest asks for the oldest Limit matches above AfterID instead of
+	// the newest: a follower pages forward with it and misses nothing.
+	Oldest bool
+}
+
+// ParseSince reads a QueryEvents.Since as people give it: a duration back
+// from now ("10m", "2h") or an RFC 3339 time.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("since: want a duration (10m) or an RFC 3339 time, got %q", s)
 }
 
 // DescribeTree asks the supervision tree to describe itself: the root asks
@@ -150,6 +166,10 @@ type EventPage struct {
 	Events []Event
 	Total  int    // events in the history: on disk, and queued for it
 	Run    uint64 // the current run (Event.Run of what this run records)
+	// Newest is the newest id in the history when the query ran: with
+	// Oldest, a page shorter than Limit means nothing matched up to it, so
+	// a follower may continue after it.
+	Newest uint64
 }
 
 // ---- Internal -----------------------------------------------------------
@@ -167,6 +187,7 @@ type (
 		events []Event
 		before uint64
 		done   bool
+		newest uint64 // the newest id handed out
 	}
 	// whoAreYou asks the root for the PIDs of its fixed children.
 	whoAreYou struct{}

@@ -48,6 +48,8 @@ type Options struct {
 	// after Start, whichever comes first (see startup). Zero: Start does
 	// both before it returns.
 	DeferStartup time.Duration
+
+	storeOptions func(*eventstore.Options) // tests: adjust the event store's options
 }
 
 // deps is what every actor of one System shares. Written before the actors
@@ -179,14 +181,18 @@ func openStore(o Options) (*eventstore.Store, error) {
 		return nil, err
 	}
 	ring := o.Config.EventHistorySize
-	store, err := eventstore.Open(eventstore.Options{
+	so := eventstore.Options{
 		Path:           filepath.Join(dir, eventstore.FileName),
 		Log:            o.Log.With().Str("component", "eventstore").Logger(),
 		QueueSize:      max(1, min(4096, ring/3)),
 		BatchSize:      max(1, min(256, ring/3)),
 		RetentionCount: o.Config.EventRetentionCount,
 		RetentionAge:   o.Config.EventRetention(),
-	})
+	}
+	if o.storeOptions != nil {
+		o.storeOptions(&so)
+	}
+	store, err := eventstore.Open(so)
 	if err != nil {
 		return nil, fmt.Errorf("event history: %w", err)
 	}
@@ -291,7 +297,17 @@ func (s *System) queryEvents(q QueryEvents, timeout time.Duration) (any, error) 
 	}
 	recent := res.(*recentPage)
 	events := recent.events
-	if !recent.done && recent.before > q.AfterID+1 {
+	if q.Oldest && !recent.done { // the store's ids are all older than the ring's: they come first
+		older, err := s.deps.store.Query(eventstore.Query{Oldest: true, Limit: q.Limit, ServerID: q.ServerID,
+			Type: q.Type, AfterID: q.AfterID, Before: recent.before, Since: q.Since})
+		if err != nil {
+			return nil, fmt.Errorf("event history: %w", err)
+		}
+		events = append(older, events...)
+		if len(events) > q.Limit {
+			events = events[:q.Limit]
+		}
+	} else if !q.Oldest && !recent.done && recent.before > q.AfterID+1 {
 		older, err := s.deps.store.Query(eventstore.Query{Limit: q.Limit - len(events), ServerID: q.ServerID,
 			Type: q.Type, AfterID: q.AfterID, Before: recent.before, Since: q.Since})
 		if err != nil {
@@ -299,8 +315,11 @@ func (s *System) queryEvents(q QueryEvents, timeout time.Duration) (any, error) 
 		}
 		events = append(older, events...)
 	}
+	if events == nil {
+		events = []Event{} // "events": [] on the wire, never null
+	}
 	st := s.deps.store.Stats()
-	return &EventPage{Events: events, Total: int(st.Stored + st.Queued), Run: st.Run}, nil
+	return &EventPage{Events: events, Total: int(st.Stored + st.Queued), Run: st.Run, Newest: recent.newest}, nil
 }
 
 // Catalog returns the templates this system can start.

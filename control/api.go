@@ -123,7 +123,7 @@ func (s *Server) follow(w http.ResponseWriter, r *http.Request, q actors.QueryEv
 	if !send(first) {
 		return
 	}
-	q.Limit = 1000
+	q.Limit, q.Oldest = 1000, true // page forward: a burst of more than a page is read over several polls
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
 	for {
@@ -132,9 +132,17 @@ func (s *Server) follow(w http.ResponseWriter, r *http.Request, q actors.QueryEv
 			return
 		case <-tick.C:
 		}
-		page, err := s.queryEvents(q)
-		if err != nil || !send(page.Events) {
-			return
+		for { // until a short page: caught up
+			page, err := s.queryEvents(q)
+			if err != nil || !send(page.Events) {
+				return
+			}
+			if len(page.Events) < q.Limit {
+				// Nothing else matched up to the newest id: a filter that
+				// matches rarely does not rescan the history every poll.
+				q.AfterID = max(q.AfterID, page.Newest)
+				break
+			}
 		}
 	}
 }
@@ -180,15 +188,7 @@ func eventQuery(r *http.Request, now time.Time) (q actors.QueryEvents, follow bo
 }
 
 // ParseSince reads a duration back from now ("10m") or an RFC 3339 time.
-func ParseSince(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("since: want a duration (10m) or an RFC 3339 time, got %q", s)
-}
+func ParseSince(s string, now time.Time) (time.Time, error) { return actors.ParseSince(s, now) }
 
 // replyJSON gives the replies without JSON tags the API's snake_case shape.
 func replyJSON(res any) any {

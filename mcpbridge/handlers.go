@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -211,11 +212,27 @@ func (b *Bridge) healthCheck(_ context.Context, req mcp.CallToolRequest) (*mcp.C
 }
 
 func (b *Bridge) getEventHistory(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	a, err := parseArgs(req, "limit", "server_id", "event_type")
+	a, err := parseArgs(req, "limit", "server_id", "event_type", "since", "after_id")
 	if err != nil {
 		return failure(err, nil), nil
 	}
 	q := &actors.QueryEvents{}
+	since, err := a.str("since", false)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	if since != "" {
+		if q.Since, err = actors.ParseSince(since, time.Now()); err != nil {
+			return failure(fmt.Errorf("argument \"since\": %w", err), nil), nil
+		}
+	}
+	after, err := a.integer("after_id", -1, 0, math.MaxInt)
+	if err != nil {
+		return failure(err, nil), nil
+	}
+	if after >= 0 {
+		q.AfterID, q.Oldest = uint64(after), true
+	}
 	if q.Limit, err = a.integer("limit", 20, 1, 1000); err != nil {
 		return failure(err, nil), nil
 	}
@@ -231,7 +248,7 @@ func (b *Bridge) getEventHistory(_ context.Context, req mcp.CallToolRequest) (*m
 	}
 	page := res.(*actors.EventPage)
 	return success(map[string]any{"events": page.Events, "total_in_history": page.Total,
-		"returned": len(page.Events), "current_run": page.Run}), nil
+		"returned": len(page.Events), "current_run": page.Run, "newest_id": page.Newest}), nil
 }
 
 func (b *Bridge) getSupervisionTree(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -107,6 +107,9 @@ func (b *Bridge) tools() []tool {
 			mcp.WithNumber("limit", mcp.DefaultNumber(20), mcp.Min(1), mcp.Max(1000)),
 			mcp.WithString("server_id", mcp.Description("Only events of this server.")),
 			mcp.WithString("event_type", mcp.Description("Only events of this type, e.g. server_crashed.")),
+			mcp.WithString("since", mcp.Description("Only events since a duration ago (\"10m\", \"2h\") or an RFC 3339 time.")),
+			mcp.WithNumber("after_id", mcp.Min(0), mcp.Description("Page forward: the oldest events with a larger id "+
+				"(give the last id you have; newest_id says how far the history goes).")),
 			mcp.WithReadOnlyHintAnnotation(true),
 		), b.getEventHistory},
 		{mcp.NewTool("get_supervision_tree",

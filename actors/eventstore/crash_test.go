@@ -40,9 +40,10 @@ func runBurst(dir string) {
 	fmt.Fprintln(out, "ready")
 	pad := strings.Repeat("x", 200)
 	for i := 0; ; i++ {
-		s.Append(Event{Event: "tool_executed", ServerID: fmt.Sprintf("srv_%d", i%7),
+		e, _ := s.Append(Event{Event: "tool_executed", ServerID: fmt.Sprintf("srv_%d", i%7),
 			Data: map[string]any{"i": i, "pad": pad}})
 		if i%32 == 0 {
+			_, _ = io.WriteString(out, "handed "+strconv.FormatUint(e.ID, 10)+"\n") // shown, maybe not written
 			time.Sleep(200 * time.Microsecond)
 		}
 	}
@@ -88,9 +89,15 @@ func TestSIGKILLDuringBurst(t *testing.T) {
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		roundAcks := 0
+		roundAcks, handed := 0, uint64(0)
 		for l := range lines { // what it acknowledged before it died
 			f := strings.Fields(l)
+			if len(f) == 2 && f[0] == "handed" {
+				if id, err := strconv.ParseUint(f[1], 10, 64); err == nil {
+					handed = max(handed, id)
+				}
+				continue
+			}
 			if len(f) == 0 || f[0] != "ack" {
 				t.Fatalf("helper wrote %q", l)
 			}
@@ -146,6 +153,11 @@ func TestSIGKILLDuringBurst(t *testing.T) {
 		}
 		if st := s.Stats(); st.Stored != int64(len(stored)) {
 			t.Errorf("round %d: store counts %d events, the file has %d", round, st.Stored, len(stored))
+		}
+		// Ids the killed run handed out (and showed) but never wrote are
+		// not given to another event.
+		if e, _ := s.Append(Event{Event: "after_kill"}); e.ID <= handed {
+			t.Errorf("round %d: the next run hands out id %d again (the killed run handed out up to %d)", round, e.ID, handed)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)

@@ -21,6 +21,10 @@ const FileName = "events.db"
 var (
 	bucketEvents = []byte("events")
 	bucketRuns   = []byte("runs")
+	// bucketMeta holds keyReserved: an id no event of an earlier run can
+	// have reached (see reserve). Never pruned.
+	bucketMeta  = []byte("meta")
+	keyReserved = []byte("reserved")
 )
 
 // Event is one entry of the history.
@@ -145,8 +149,20 @@ func Open(o Options) (*Store, error) {
 		if err != nil {
 			return err
 		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		last := uint64(0)
 		if k, _ := events.Cursor().Last(); k != nil {
-			s.lastID.Store(keyID(k))
+			last = keyID(k)
+		}
+		if v := meta.Get(keyReserved); len(v) == 8 { // ids go on past anything an earlier run handed out
+			last = max(last, keyID(v))
+		}
+		s.lastID.Store(last)
+		if err := s.reserve(meta); err != nil {
+			return err
 		}
 		s.stored.Store(int64(events.Stats().KeyN))
 		s.run.ID = 1
@@ -171,6 +187,19 @@ func Open(o Options) (*Store, error) {
 		Uint64("last_id", s.lastID.Load()).Msg("event store open")
 	return s, nil
 }
+
+// reserve records in meta an id that no event handed out before the next
+// commit can pass: the last id so far plus what can be handed out and not
+// yet written (the queue, twice, and a batch). A run killed before its
+// events reach the disk has shown their ids (the ring answers queries);
+// the next run starts above the reservation, so it never gives one of
+// those ids to another event. A clean Close reserves exactly the last id,
+// so that a clean restart goes on without a gap.
+func (s *Store) reserve(meta *bolt.Bucket) error {
+	return meta.Put(keyReserved, key(s.lastID.Load()+s.slack()))
+}
+
+func (s *Store) slack() uint64 { return uint64(2*s.o.QueueSize + s.o.BatchSize) }
 
 // Run is the run this Open recorded.
 func (s *Store) Run() Run { return s.run }
@@ -209,7 +238,8 @@ func (s *Store) Append(e Event) (Event, bool) {
 
 // Query is a read of the store.
 type Query struct {
-	Limit    int       // at most this many, the newest (default 100)
+	Limit    int       // at most this many, the newest (default 100) — the oldest with Oldest
+	Oldest   bool      // the oldest matches above AfterID instead of the newest (to page forward)
 	ServerID string    // only this server's
 	Type     string    // only this type
 	AfterID  uint64    // only ids above this
@@ -217,15 +247,19 @@ type Query struct {
 	Since    time.Time // only events at or after this time
 }
 
-// Query returns the newest matching events on disk, oldest first. Walking
-// from the newest back, it stops at the first event at or below AfterID or
-// before Since.
+// Query returns the newest matching events on disk (the oldest, with
+// q.Oldest), oldest first. Walking from the newest back, it stops at the
+// first event at or below AfterID or before Since; walking forward from
+// AfterID, it stops at Before.
 func (s *Store) Query(q Query) ([]Event, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
 	if q.Limit <= 0 {
 		q.Limit = 100
+	}
+	if q.Oldest {
+		return s.queryForward(q)
 	}
 	var since int64
 	if !q.Since.IsZero() {
@@ -278,6 +312,44 @@ func (s *Store) Query(q Query) ([]Event, error) {
 	return out, nil
 }
 
+// queryForward walks from AfterID up, keeping matches until Limit.
+func (s *Store) queryForward(q Query) ([]Event, error) {
+	var since int64
+	if !q.Since.IsZero() {
+		since = q.Since.UnixNano()
+	}
+	var out []Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(key(q.AfterID + 1)); k != nil && len(out) < q.Limit; k, v = c.Next() {
+			id := keyID(k)
+			if q.Before > 0 && id >= q.Before {
+				break
+			}
+			h, err := decodeHeader(v)
+			if err != nil {
+				s.o.Log.Warn().Uint64("id", id).Msg("event store: skipping a corrupt record")
+				continue
+			}
+			if (since != 0 && h.ts < since) || (q.Type != "" && string(h.typ) != q.Type) ||
+				(q.ServerID != "" && string(h.serverID) != q.ServerID) {
+				continue
+			}
+			e, err := h.event(id)
+			if err != nil {
+				s.o.Log.Warn().Err(err).Msg("event store: skipping a corrupt record")
+				continue
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading events: %w", err)
+	}
+	return out, nil
+}
+
 // Runs lists the runs recorded, oldest first.
 func (s *Store) Runs() ([]Run, error) {
 	if s.closed.Load() {
@@ -320,6 +392,11 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.stop)
 		<-s.done
+		if err := s.db.Update(func(tx *bolt.Tx) error { // every id is written: the next run goes on from it
+			return tx.Bucket(bucketMeta).Put(keyReserved, key(s.lastID.Load()))
+		}); err != nil {
+			s.o.Log.Warn().Err(err).Msg("event store: recording the last id")
+		}
 		removeOwner(s.o.Path)
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("closing event store: %w", err)

@@ -153,8 +153,23 @@ func TestRetention(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Reopen with retention: 30 days removes the 20 oldest; 100 events
-	// remove 100 more. Pruning runs once the writer starts.
+	// Age beyond count: 30 days removes the 20 oldest (50..31 days old),
+	// where a count of 190 alone would remove 10. Pruning runs once the
+	// writer starts.
+	s = openTest(t, path, Options{Now: clock, RetentionCount: 190, RetentionAge: 30 * 24 * time.Hour})
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if st := s.Stats(); st.Stored != 180 {
+			return fmt.Errorf("stored %d, want 180", st.Stored)
+		}
+		return nil
+	})
+	if got, err := s.Query(Query{Limit: 1, Oldest: true}); err != nil || len(got) != 1 || got[0].ID != 21 {
+		t.Fatalf("after retention by age: oldest %v, %v; want id 21", ids(got), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Count beyond age: 100 events keep ids 101..200.
 	s = openTest(t, path, Options{Now: clock, RetentionCount: 100, RetentionAge: 30 * 24 * time.Hour})
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if st := s.Stats(); st.Stored != 100 {
@@ -182,6 +197,33 @@ func TestRetention(t *testing.T) {
 	runs, _ := s.Runs()
 	if len(runs) != 1 || runs[0].ID != s.Run().ID {
 		t.Errorf("runs after everything was pruned: %+v, want only the current one", runs)
+	}
+	// Ids go on past the pruned ones, also in a run that finds the store
+	// empty: no id is given to two events.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, path, Options{Now: later})
+	if e, _ := s.Append(Event{Event: "after"}); e.ID != 201 {
+		t.Errorf("first id after everything was pruned: %d, want 201", e.ID)
+	}
+}
+
+// Oldest queries page forward from AfterID and stop at Before.
+func TestQueryOldestFirst(t *testing.T) {
+	on, wait := flushed()
+	s := openTest(t, filepath.Join(t.TempDir(), FileName), Options{OnFlush: on})
+	for i := range 30 {
+		s.Append(Event{Event: []string{"a", "b", "c"}[i%3], ServerID: "srv"})
+	}
+	wait(t, 30)
+	got, err := s.Query(Query{Oldest: true, AfterID: 4, Limit: 5})
+	if err != nil || !slices.Equal(ids(got), []uint64{5, 6, 7, 8, 9}) {
+		t.Fatalf("oldest 5 after 4: %v, %v", ids(got), err)
+	}
+	got, _ = s.Query(Query{Oldest: true, AfterID: 4, Type: "a", Before: 20, Limit: 100})
+	if !slices.Equal(ids(got), []uint64{7, 10, 13, 16, 19}) {
+		t.Fatalf("type a in (4, 20): %v", ids(got))
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *Store) commit(batch []Event) {
 				return err
 			}
 		}
-		return nil
+		return s.reserve(tx.Bucket(bucketMeta))
 	})
 	n := int64(len(batch))
 	s.queued.Add(-n)

@@ -782,6 +782,37 @@ func TestEventHistory(t *testing.T) {
 	mustFail(t, s, "get_event_history", map[string]any{"limit": 5000}, `argument "limit" must be between 1 and 1000, got 5000`)
 	mustFail(t, s, "get_event_history", map[string]any{"limit": 2.5}, `argument "limit" must be a whole number`)
 	mustFail(t, s, "get_event_history", map[string]any{"type": "server_crashed"}, "unknown argument type", "limit, server_id, event_type")
+
+	// Paging forward with after_id: the oldest events after an id, in
+	// pages, up to newest_id, with none skipped or repeated.
+	all := eventHistory(t, s, map[string]any{"limit": 1000})
+	var paged []any
+	after := 0.0
+	for {
+		p := mustOK(t, s, "get_event_history", map[string]any{"after_id": after, "limit": 2})
+		evs := jarr(t, p, "events")
+		paged = append(paged, evs...)
+		if len(evs) < 2 {
+			if jnum(t, p, "newest_id") != jnum(t, all, len(all)-1, "id") {
+				t.Errorf("newest_id %v, newest event %v", p["newest_id"], jnum(t, all, len(all)-1, "id"))
+			}
+			break
+		}
+		after = jnum(t, evs, len(evs)-1, "id")
+	}
+	if jsonText(paged) != jsonText(all) {
+		t.Errorf("paged with after_id:\n%s\nall:\n%s", jsonText(paged), jsonText(all))
+	}
+	// since: a time after everything so far gives nothing; a duration back
+	// gives everything.
+	if got := eventHistory(t, s, map[string]any{"since": time.Now().Add(time.Minute).UTC().Format(time.RFC3339)}); len(got) != 0 {
+		t.Errorf("since a minute ahead: %s", jsonText(got))
+	}
+	if got := eventHistory(t, s, map[string]any{"since": "1h", "limit": 1000}); len(got) != len(all) {
+		t.Errorf("since 1h: %d events, want %d", len(got), len(all))
+	}
+	mustFail(t, s, "get_event_history", map[string]any{"since": "yesterday"}, `argument "since"`, "want a duration (10m) or an RFC 3339 time")
+	mustFail(t, s, "get_event_history", map[string]any{"after_id": -1}, `argument "after_id" must be between 0`)
 }
 
 // 9. A child killed from outside is restarted under the same server_id.
