@@ -1,7 +1,10 @@
 # metamcp — see README.md. `make test` is what CI runs (.ci/run).
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+# The stamp tells this build from any other: metamcp runs bin/metamcp-templates
+# only when both carry the same one (or come from one clean checkout).
+STAMP    := $(shell date -u +%Y%m%dT%H%M%S.%N)
+LDFLAGS  := -X main.version=$(VERSION) -X main.buildStamp=$(STAMP)
 BIN      := $(CURDIR)/bin/metamcp
 # The built-in templates alone: metamcp runs its built-in children with it when
 # it lies next to the metamcp executable (they start faster), else itself.

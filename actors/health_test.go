@@ -50,8 +50,23 @@ func TestHealthFromRecentAnswer(t *testing.T) {
 		t.Fatalf("stale answer used: %+v", h)
 	}
 
-	// The answer of a child that has since died is not the new child's.
+	// Once the child is dead and reaped, its answer no longer stands for
+	// it, even before the root has heard of the exit.
+	if _, err := ts.call(t, id, "fail", nil); err != nil {
+		t.Fatal(err)
+	}
 	kill(t, sc.Server.PID)
+	checkFor(t, 5*time.Second, 100*time.Microsecond, func() error {
+		if !processGone(sc.Server.PID) {
+			return fmt.Errorf("pid %d not reaped yet", sc.Server.PID)
+		}
+		return nil
+	})
+	if h := ts.health(t, id, time.Hour); h.Healthy && h.PingAgeMS != nil && h.PID == sc.Server.PID {
+		t.Fatalf("a dead child reported healthy from its last answer: %+v", h)
+	}
+
+	// The answer of a child that has since died is not the new child's.
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if s := ts.server(t, id); s.Status != StateRunning || s.Restarts < 1 {
 			return fmt.Errorf("status %s restarts %d", s.Status, s.Restarts)

@@ -102,7 +102,7 @@ type exchange struct {
 	via    string        // "call" or "ping"
 	gen    uint64        // the server actor's connection to the child
 	pid    int
-	exited <-chan struct{} // closed once that child has exited
+	exited <-chan struct{} // closed once that child has exited (child.Conn.Reaped)
 }
 
 func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()) }
@@ -112,7 +112,7 @@ func (s *serverStats) touch(now time.Time) { s.lastActivity.Store(now.UnixNano()
 func (s *serverStats) answered(x *exchange) {
 	for {
 		old := s.lastAnswer.Load()
-		if old != nil && old.gen == x.gen && old.at.After(x.at) {
+		if old != nil && (old.gen > x.gen || (old.gen == x.gen && old.at.After(x.at))) {
 			return
 		}
 		if s.lastAnswer.CompareAndSwap(old, x) {
@@ -133,8 +133,11 @@ func (s *serverStats) recentAnswer(gen uint64, now time.Time, maxAge time.Durati
 	case <-x.exited:
 		return nil, false
 	default:
-		return x, true
 	}
+	if !child.Alive(x.pid) { // dead and reaped, and the waiter has not said so yet
+		return nil, false
+	}
+	return x, true
 }
 
 func (s *serverStats) lastActive() time.Time { return time.Unix(0, s.lastActivity.Load()) }

@@ -118,7 +118,10 @@ func (a *serverActor) start(ctx actor.Context) {
 	a.state = StateStarting
 	a.connCtx, a.cancel = context.WithCancel(context.Background())
 	self, root, gen := ctx.Self(), ctx.ActorSystem().Root, a.gen
-	a.deps.startup.begin() // no child before the guardian: see startup
+	if !a.deps.startup.begin() { // no child before the guardian (see startup), nor once shutdown has begun
+		ctx.Send(self, &childStartFailed{gen: gen, err: ErrShuttingDown})
+		return
+	}
 	conn, err := child.Start(child.Options{
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
 		Log: a.log, Shim: a.deps.shim, Owner: a.deps.owner,
@@ -261,7 +264,7 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 	// The first start failed: the create fails and the server is removed.
 	// The CreateServer the root forwarded may not have arrived yet (a fork
 	// can fail before it does): then the actor stays until it answers it.
-	err := fmt.Errorf("%w: %v", ErrStartFailed, m.err)
+	err := fmt.Errorf("%w: %w", ErrStartFailed, m.err)
 	a.shutdown(err)
 	a.failed = err
 	if len(a.waiters) == 0 {

@@ -59,7 +59,7 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		a.stats.inFlight.Add(-1)
 		a.stats.touch(end)
 		if answered(err) {
-			a.stats.answered(&exchange{at: end, rtt: elapsed, via: "call", gen: gen, pid: conn.PID(), exited: conn.Exited()})
+			a.stats.answered(&exchange{at: end, rtt: elapsed, via: "call", gen: gen, pid: conn.PID(), exited: conn.Reaped()})
 		}
 		reply, ev := a.outcome(m, raw, err, elapsed, waited)
 		a.deps.root.Send(events, &publish{Event: ev})
@@ -164,7 +164,7 @@ func (a *serverActor) probe(ctx actor.Context) {
 		} else {
 			ms := float64(rtt.Microseconds()) / 1000
 			h.PingMS, h.Healthy = &ms, true
-			a.stats.answered(&exchange{at: time.Now(), rtt: rtt, via: "ping", gen: gen, pid: h.PID, exited: conn.Exited()})
+			a.stats.answered(&exchange{at: time.Now(), rtt: rtt, via: "ping", gen: gen, pid: h.PID, exited: conn.Reaped()})
 		}
 		a.deps.reply(sender, h)
 	}()

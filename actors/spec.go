@@ -46,7 +46,8 @@ type resolver struct {
 	self    string // path of the metamcp executable
 
 	builtinOnce sync.Once
-	builtinExe  string // metamcp-templates next to self, or "" (see builtinCommand)
+	builtinExe  string                      // metamcp-templates next to self, or "" (see builtinCommand)
+	sameBuild   func(self, tpl string) bool // nil: sameBuild (tests replace it)
 }
 
 const maxNameLen = 128
@@ -216,7 +217,11 @@ func (r *resolver) builtinCommand() (string, []string) {
 		}
 		p := filepath.Join(filepath.Dir(r.self), name)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (runtime.GOOS == "windows" || st.Mode()&0o111 != 0) {
-			if sameBuild(r.self, p) {
+			same := r.sameBuild
+			if same == nil {
+				same = sameBuild
+			}
+			if same(r.self, p) {
 				r.builtinExe = p
 			}
 		}
@@ -227,20 +232,28 @@ func (r *resolver) builtinCommand() (string, []string) {
 	return r.self, []string{"template", "run"}
 }
 
-// sameBuild says whether two Go executables come from one build of this
-// module: the same Go version, module version, VCS revision and state, and
-// linker flags (which carry the version), as recorded in their build
-// information (read from the files, without running them).
-func sameBuild(a, b string) bool {
-	ia, err := buildinfo.ReadFile(a)
+// templatesMain is the main package of the metamcp-templates binary.
+const templatesMain = "github.com/metamcp/metamcp/cmd/metamcp-templates"
+
+// sameBuild says whether tpl is the metamcp-templates of the build self
+// comes from, as their build information (read from the files, without
+// running them) tells: tpl's main package is cmd/metamcp-templates, and
+// both have the same Go version, platform, module version, VCS revision
+// and state and linker flags — and the build can be told apart from
+// another at all: either a clean VCS checkout, or a build stamp in the
+// linker flags (main.buildStamp, which make build gives both binaries).
+// Anything else — no VCS information, a modified tree without a stamp — is
+// not trusted: metamcp then runs its built-in templates itself.
+func sameBuild(self, tpl string) bool {
+	ia, err := buildinfo.ReadFile(self)
 	if err != nil {
 		return false
 	}
-	ib, err := buildinfo.ReadFile(b)
+	ib, err := buildinfo.ReadFile(tpl)
 	if err != nil {
 		return false
 	}
-	return buildKey(ia) == buildKey(ib)
+	return ib.Path == templatesMain && distinctBuild(ia) && buildKey(ia) == buildKey(ib)
 }
 
 // buildKey is what sameBuild compares.
@@ -248,11 +261,22 @@ func buildKey(i *debug.BuildInfo) string {
 	k := i.GoVersion + "|" + i.Main.Version
 	for _, st := range i.Settings {
 		switch st.Key {
-		case "vcs.revision", "vcs.modified", "vcs.time", "-ldflags":
+		case "vcs.revision", "vcs.modified", "vcs.time", "-ldflags", "GOOS", "GOARCH":
 			k += "|" + st.Key + "=" + st.Value
 		}
 	}
 	return k
+}
+
+// distinctBuild says whether a build's information identifies it: a clean
+// VCS revision, or a build stamp.
+func distinctBuild(i *debug.BuildInfo) bool {
+	set := map[string]string{}
+	for _, st := range i.Settings {
+		set[st.Key] = st.Value
+	}
+	return (set["vcs.revision"] != "" && set["vcs.modified"] == "false") ||
+		strings.Contains(set["-ldflags"], "main.buildStamp=")
 }
 
 var interpreters = map[string]string{"python": "python3", "node": "node"}
@@ -299,13 +323,16 @@ func typeFromExtension(path string) string {
 // and its base name — against allowed_commands. The metamcp executable and
 // the metamcp-templates next to it are allowed when "metamcp" is listed.
 func (r *resolver) allowed(path string) error {
-	base := strings.TrimSuffix(filepath.Base(path), ".exe")
 	builtins, _ := r.builtinCommand()
+	if path == builtins { // the built-ins binary is allowed whenever metamcp itself is
+		path = r.self
+	}
+	base := strings.TrimSuffix(filepath.Base(path), ".exe")
 	for _, a := range r.cfg.AllowedCommands {
 		switch {
 		case filepath.IsAbs(a) && a == path,
 			!filepath.IsAbs(a) && a == base,
-			a == "metamcp" && (path == r.self || path == builtins):
+			a == "metamcp" && path == r.self:
 			return nil
 		}
 	}

@@ -77,32 +77,34 @@ func TestResolveErrors(t *testing.T) {
 }
 
 // TestResolveBuiltinsBinary: a built-in template runs metamcp-templates
-// when it lies next to the metamcp executable (an executable regular file),
-// with the same arguments after the name; "metamcp" in allowed_commands
-// allows it. Otherwise metamcp itself runs it.
+// when it lies next to the metamcp executable (an executable regular file)
+// and comes from the same build, with the same arguments after the name;
+// whatever allows metamcp allows it. Otherwise metamcp itself runs it.
 func TestResolveBuiltinsBinary(t *testing.T) {
-	self, err := os.Executable() // a Go executable; its copy is "the same build"
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name  string
 		setup func(path string) error
+		same  bool // what sameBuild says
+		allow []string
 		want  bool
 	}{
-		{"present", func(p string) error { return copyFile(self, p) }, true},
-		{"not a Go executable of this build", func(p string) error { return os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755) }, false},
-		{"absent", func(string) error { return nil }, false},
-		{"not executable", func(p string) error { return os.WriteFile(p, nil, 0o644) }, false},
-		{"a directory", func(p string) error { return os.Mkdir(p, 0o755) }, false},
+		{"present", func(p string) error { return os.WriteFile(p, nil, 0o755) }, true, []string{"metamcp"}, true},
+		{"present, metamcp allowed by its path", func(p string) error { return os.WriteFile(p, nil, 0o755) }, true, nil, true},
+		{"another build", func(p string) error { return os.WriteFile(p, nil, 0o755) }, false, []string{"metamcp"}, false},
+		{"absent", func(string) error { return nil }, true, []string{"metamcp"}, false},
+		{"not executable", func(p string) error { return os.WriteFile(p, nil, 0o644) }, true, []string{"metamcp"}, false},
+		{"a directory", func(p string) error { return os.Mkdir(p, 0o755) }, true, []string{"metamcp"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := testResolver(t, []string{"metamcp"})
 			dir := t.TempDir()
-			r.self = filepath.Join(dir, "metamcp")
-			if err := copyFile(self, r.self); err != nil {
-				t.Fatal(err)
+			self := filepath.Join(dir, "mm") // renamed: allowed by "metamcp" or by its path
+			allow := c.allow
+			if allow == nil {
+				allow = []string{self}
 			}
+			r := testResolver(t, allow)
+			r.self = self
+			r.sameBuild = func(string, string) bool { return c.same }
 			tpl := filepath.Join(dir, "metamcp-templates")
 			if err := c.setup(tpl); err != nil {
 				t.Fatal(err)
@@ -174,35 +176,57 @@ func TestChildEnvIsMinimal(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
+// sameBuild trusts only a metamcp-templates main of the very same build.
+func TestSameBuild(t *testing.T) {
+	self, err := os.Executable()
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	return os.WriteFile(to, b, 0o755)
+	if sameBuild(self, self) { // the same build, but not a metamcp-templates
+		t.Error("a binary that is not metamcp-templates was trusted")
+	}
+	if sameBuild(self, "/nonexistent") {
+		t.Error("a missing file was trusted")
+	}
 }
 
-// Builds differ when their version (in the linker flags), revision or Go
-// version differ.
+// Builds differ when their version (in the linker flags), revision, Go
+// version or platform differ; a build is told apart only by a clean VCS
+// revision or a build stamp.
 func TestBuildKey(t *testing.T) {
 	base := func() *debug.BuildInfo {
 		return &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
-			{Key: "-ldflags", Value: "-X main.version=v1"}, {Key: "vcs.revision", Value: "abc"}, {Key: "GOOS", Value: "linux"}}}
+			{Key: "-ldflags", Value: "-X main.version=v1"}, {Key: "vcs.revision", Value: "abc"},
+			{Key: "vcs.modified", Value: "false"}, {Key: "GOOS", Value: "linux"}, {Key: "GOARCH", Value: "amd64"}}}
 	}
 	a, b := base(), base()
-	b.Main.Path = "github.com/metamcp/metamcp/cmd/metamcp-templates" // another main package of the same build
-	if buildKey(a) != buildKey(b) {
-		t.Error("two mains of one build differ")
+	b.Path = templatesMain // another main package of the same build
+	if buildKey(a) != buildKey(b) || !distinctBuild(a) {
+		t.Error("two mains of one clean build differ")
 	}
 	for _, change := range []func(*debug.BuildInfo){
 		func(i *debug.BuildInfo) { i.Settings[0].Value = "-X main.version=v2" },
 		func(i *debug.BuildInfo) { i.Settings[1].Value = "abd" },
 		func(i *debug.BuildInfo) { i.GoVersion = "go1.26.9" },
+		func(i *debug.BuildInfo) { i.Settings[4].Value = "arm64" },
 	} {
 		c := base()
 		change(c)
 		if buildKey(a) == buildKey(c) {
 			t.Errorf("a different build has the same key: %+v", c)
 		}
+	}
+	dirty := base()
+	dirty.Settings[2].Value = "true"
+	if distinctBuild(dirty) {
+		t.Error("a modified tree without a stamp is trusted")
+	}
+	dirty.Settings[0].Value += " -X main.buildStamp=20261130T0740"
+	if !distinctBuild(dirty) {
+		t.Error("a stamped build is not trusted")
+	}
+	novcs := &debug.BuildInfo{GoVersion: "go1.26.8", Settings: []debug.BuildSetting{{Key: "-ldflags", Value: "-X main.version=v1"}}}
+	if distinctBuild(novcs) {
+		t.Error("a build without VCS information or stamp is trusted")
 	}
 }

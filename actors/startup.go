@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -36,11 +37,14 @@ type startup struct {
 	swept    chan struct{}   // closed when the sweep is done
 	guardian *child.Guardian // written inside once; read after it
 	then     func()          // run once the guardian runs (set before begin can run), or nil
+	ended    atomic.Bool     // end has been called: no child may be forked any more
 }
 
 // begin starts the guardian, waits until it runs, and starts the sweep; at
-// most once. Every caller returns only once the guardian has started.
-func (u *startup) begin() {
+// most once. Every caller returns only once the guardian has started. It
+// says whether a child may be forked: not once end has been called (the
+// instance is shutting down, and its guardian may be gone).
+func (u *startup) begin() bool {
 	u.once.Do(func() {
 		if g, err := child.StartGuardian(u.exe, u.owner); err == nil {
 			u.guardian = g
@@ -52,11 +56,13 @@ func (u *startup) begin() {
 			u.then()
 		}
 	})
+	return !u.ended.Load()
 }
 
 // end makes sure the sweep has run and waits for it; it returns the
-// guardian, if one was started.
+// guardian, if one was started. From now on begin says no.
 func (u *startup) end() *child.Guardian {
+	u.ended.Store(true)
 	if u.timer != nil { // set in Start, before anything can call end
 		u.timer.Stop()
 	}
@@ -68,7 +74,7 @@ func (u *startup) end() *child.Guardian {
 // deferFor runs begin after d, unless something runs it first (then the
 // timer's begin does nothing).
 func (u *startup) deferFor(d time.Duration) {
-	u.timer = time.AfterFunc(d, u.begin)
+	u.timer = time.AfterFunc(d, func() { u.begin() })
 }
 
 // sweep kills what an earlier metamcp left running.

@@ -3,6 +3,7 @@
 package actors
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -39,5 +40,21 @@ func TestDeferredStartupSweepsAtShutdown(t *testing.T) {
 	case <-ts.deps.startup.swept:
 	default:
 		t.Fatal("end returned before the sweep was done")
+	}
+}
+
+// Once shutdown has begun (startup.end), no child is forked: a create that
+// comes late fails instead of starting a process with no guardian.
+func TestNoForkAfterStartupEnded(t *testing.T) {
+	ts := newTestSystem(t, func(_ *config.Config, o *Options) { o.DeferStartup = time.Hour })
+	if g := ts.deps.startup.end(); g != nil {
+		t.Fatalf("a guardian was started by end: %v", g)
+	}
+	_, err := ts.ask(t, &CreateServer{Request: CreateRequest{Name: "late", Template: "fake"}})
+	if !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("create after end: %v, want ErrShuttingDown", err)
+	}
+	if n := len(ts.livePIDs(t)); n != 0 {
+		t.Fatalf("%d children forked after end", n)
 	}
 }

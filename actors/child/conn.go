@@ -60,6 +60,7 @@ type Conn struct {
 	nextID    atomic.Int64
 	requested atomic.Bool
 	exited    chan struct{} // closed once exit is set
+	reaped    chan struct{} // closed as soon as the process is reaped, before the group is cleaned up
 	exit      Exit
 	wg        sync.WaitGroup // the waiter and the stderr drain
 	closeOnce sync.Once
@@ -73,7 +74,7 @@ func Start(opts Options) (*Conn, error) {
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = 500 * time.Millisecond
 	}
-	c := &Conn{opts: opts, ring: newRing(ringLines), exited: make(chan struct{})}
+	c := &Conn{opts: opts, ring: newRing(ringLines), exited: make(chan struct{}), reaped: make(chan struct{})}
 	pidR, err := c.spawn()
 	if err != nil {
 		return nil, err
@@ -158,6 +159,7 @@ func (c *Conn) watch(pidR *os.File) {
 func (c *Conn) wait(drained <-chan struct{}) {
 	defer c.wg.Done()
 	err := c.cmd.Wait()
+	close(c.reaped)
 	_ = killGroup(c.pid) // grandchildren left in the group die with the leader
 	releaseGroup(c.pid)
 	killLeftBehind(c.mark) // and those that left it
@@ -201,6 +203,11 @@ func (c *Conn) StartedAt() time.Time { return c.started }
 
 // Exited is closed when the process has exited and been reaped.
 func (c *Conn) Exited() <-chan struct{} { return c.exited }
+
+// Reaped is closed as soon as the process has been reaped: earlier than
+// Exited, which waits for the group's clean-up and the last stderr lines.
+// Whoever must not take the child for alive watches this one.
+func (c *Conn) Reaped() <-chan struct{} { return c.reaped }
 
 // ExitInfo is valid once Exited is closed.
 func (c *Conn) ExitInfo() Exit {

@@ -63,3 +63,9 @@ func signalName(s syscall.Signal) string {
 	}
 	return s.String()
 }
+
+// Alive says whether a process with this pid exists (a zombie counts: it
+// has not been reaped yet).
+func Alive(pid int) bool {
+	return pid > 0 && !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}

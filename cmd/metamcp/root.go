@@ -12,6 +12,12 @@ import (
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
+// buildStamp is set by make build to the same value in metamcp and
+// metamcp-templates: metamcp trusts a metamcp-templates next to it only
+// when it comes from the same build (actors: sameBuild reads it from the
+// build information's linker flags).
+var buildStamp = ""
+
 func run(args []string) error {
 	child.ClientVersion, templates.Version = version, version
 	root := &cobra.Command{

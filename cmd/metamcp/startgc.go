@@ -18,13 +18,7 @@ import (
 func pauseGC(d time.Duration) (resume func()) {
 	old := debug.SetGCPercent(-1)
 	var once sync.Once
-	var t *time.Timer
-	resume = func() {
-		once.Do(func() {
-			t.Stop()
-			debug.SetGCPercent(old)
-		})
-	}
-	t = time.AfterFunc(d, resume)
+	resume = func() { once.Do(func() { debug.SetGCPercent(old) }) }
+	time.AfterFunc(d, resume) // when it fires after an earlier resume, once makes it a no-op
 	return resume
 }
