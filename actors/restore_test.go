@@ -264,3 +264,33 @@ func TestRestoredPooledServer(t *testing.T) {
 		t.Errorf("other: %s", s.Status)
 	}
 }
+
+// A state directory that cannot be used (here: a file) does not keep the
+// client's servers from running: the history is kept in memory only and
+// nothing is recorded for restore, and both say so.
+func TestUnusableStateDirectory(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(bad, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestSystem(t, func(c *config.Config, _ *Options) { c.StateDirectory = bad })
+	sc := ts.create(t, "fake")
+	if _, err := ts.call(t, sc.Server.ServerID, "echo", map[string]any{"text": "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ts.ask(t, &QueryEvents{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.(*EventPage).Events); n < 3 {
+		t.Errorf("in-memory history: %d events", n)
+	}
+	if st := ts.deps.store.Stats(); !strings.HasPrefix(st.Path, "memory only: ") {
+		t.Errorf("store %+v", st)
+	}
+	for _, want := range []string{"event history not kept on disk", "server records unavailable"} {
+		if !strings.Contains(ts.logs.String(), want) {
+			t.Errorf("log does not say %q", want)
+		}
+	}
+}

@@ -193,8 +193,12 @@ func openStore(o Options) (*eventstore.Store, error) {
 		o.storeOptions(&so)
 	}
 	store, err := eventstore.Open(so)
-	if err != nil {
+	if errors.Is(err, eventstore.ErrLocked) {
 		return nil, fmt.Errorf("event history: %w", err)
+	}
+	if err != nil { // a full or read-only disk must not keep the client's servers from running
+		o.Log.Error().Err(err).Msg("event history not kept on disk this run (in memory only); servers run as usual")
+		return eventstore.OpenMemory(so, err), nil
 	}
 	return store, nil
 }
@@ -208,14 +212,29 @@ func openSpecs(o Options) (*specstore.Store, []specstore.Loaded, error) {
 		return nil, nil, err
 	}
 	specs, err := specstore.Open(dir, o.Log.With().Str("component", "specstore").Logger())
-	if err != nil {
-		return nil, nil, err
-	}
-	records, err := specs.Load()
-	if err != nil {
+	if err == nil {
+		var records []specstore.Loaded
+		if records, err = specs.Load(); err == nil {
+			return filterRestore(o, specs, records), records0(o, records), nil
+		}
 		_ = specs.Close()
-		return nil, nil, err
 	}
+	// A full or read-only disk: servers run, but are neither recorded nor restored.
+	o.Log.Error().Err(err).Msg("server records unavailable: servers of the last run are not restored, and this run's will not be")
+	return nil, nil, nil
+}
+
+// records0 is what is restored: nothing with restore_servers off.
+func records0(o Options, records []specstore.Loaded) []specstore.Loaded {
+	if !o.Config.RestoreServers {
+		return nil
+	}
+	return records
+}
+
+// filterRestore forgets the last run's servers when restore_servers is
+// off, and returns the store.
+func filterRestore(o Options, specs *specstore.Store, records []specstore.Loaded) *specstore.Store {
 	if !o.Config.RestoreServers {
 		for _, l := range records {
 			specs.Delete(l.ServerID)
@@ -223,9 +242,8 @@ func openSpecs(o Options) (*specstore.Store, []specstore.Loaded, error) {
 		if len(records) > 0 {
 			o.Log.Info().Int("servers", len(records)).Msg("restore_servers is off: the last run's servers are not restored, and forgotten")
 		}
-		records = nil
 	}
-	return specs, records, nil
+	return specs
 }
 
 // shimOn reads process_shim: "auto" is on where there is no guardian
@@ -263,7 +281,9 @@ func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 			// root's mailbox puts the removal in the queue first.
 			_, _ = s.request(s.root, &whoAreYou{}, timeout)
 		}
-		s.deps.specs.Sync() // what the client hears of is on disk (a no-op when nothing is queued)
+		if s.deps.specs != nil {
+			s.deps.specs.Sync() // what the client hears of is on disk (a no-op when nothing is queued)
+		}
 	}
 	return res, err
 }
@@ -338,7 +358,9 @@ func (s *System) Shutdown() error {
 		_ = guardian.Stop()
 	}
 	storeErr := s.deps.store.Close() // after the tree: its last events are written
-	_ = s.deps.specs.Close()
+	if s.deps.specs != nil {
+		_ = s.deps.specs.Close()
+	}
 	if err != nil {
 		return fmt.Errorf("stopping root supervisor: %w", err)
 	}

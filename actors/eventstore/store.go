@@ -65,6 +65,9 @@ type Options struct {
 	RetentionAge time.Duration
 	// PruneEvery is how often the writer applies retention (default 1 min).
 	PruneEvery time.Duration
+	// PruneDelay is when, after Open, the writer first applies retention
+	// (default 10 s: not while the start's own events are being written).
+	PruneDelay time.Duration
 	// LockTimeout is how long Open waits for another process to let go of
 	// the file before it fails with ErrLocked (default 5 s: long enough for
 	// an instance that is shutting down, short enough not to hang).
@@ -96,6 +99,9 @@ func (o Options) withDefaults() Options {
 	if o.PruneEvery <= 0 {
 		o.PruneEvery = time.Minute
 	}
+	if o.PruneDelay <= 0 {
+		o.PruneDelay = 10 * time.Second
+	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 5 * time.Second
 	}
@@ -119,6 +125,10 @@ type Store struct {
 	closed   atomic.Bool
 	once     sync.Once
 	closeErr error
+	mem      string // OpenMemory: why nothing is on disk; "" otherwise
+
+	failedCommits int       // in a row; the writer's own
+	lastCommitLog time.Time // the writer's own
 }
 
 // Open opens (creating it if needed) the store at o.Path, records a new Run
@@ -134,6 +144,13 @@ func Open(o Options) (*Store, error) {
 	db, err := bolt.Open(o.Path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, lockedError(o.Path, o.LockTimeout)
+	}
+	if corrupt(err) { // keep it for a person to look at; start a new history
+		aside := fmt.Sprintf("%s.corrupt-%s", o.Path, o.Now().UTC().Format("20060102T150405"))
+		if rerr := os.Rename(o.Path, aside); rerr == nil {
+			o.Log.Error().Err(err).Str("moved_to", aside).Msg("event store: the file is damaged; it was set aside and a new history begins")
+			db, err = bolt.Open(o.Path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening event store %s: %w", o.Path, err)
@@ -201,6 +218,26 @@ func (s *Store) reserve(meta *bolt.Bucket) error {
 
 func (s *Store) slack() uint64 { return uint64(2*s.o.QueueSize + s.o.BatchSize) }
 
+// corrupt says whether bbolt refused a file as damaged (not as busy or
+// unreadable).
+func corrupt(err error) bool {
+	return errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) ||
+		errors.Is(err, bolterrors.ErrVersionMismatch)
+}
+
+// OpenMemory returns a store that keeps nothing on disk, for a run whose
+// file cannot be opened (a full or read-only disk): Append numbers events
+// (from 1) and counts each as dropped from disk, Query finds nothing, so
+// the history is what the caller keeps in memory. why says what failed;
+// Stats.Path reports it.
+func OpenMemory(o Options, why error) *Store {
+	o = o.withDefaults()
+	s := &Store{o: o, mem: why.Error(), done: make(chan struct{})}
+	close(s.done)
+	s.run = Run{ID: 1, Started: o.Now().UTC(), PID: os.Getpid()}
+	return s
+}
+
 // Run is the run this Open recorded.
 func (s *Store) Run() Run { return s.run }
 
@@ -216,6 +253,10 @@ func (s *Store) Append(e Event) (Event, bool) {
 	e.Run = s.run.ID
 	if e.Timestamp.IsZero() {
 		e.Timestamp = s.o.Now().UTC()
+	}
+	if s.mem != "" {
+		s.dropped.Add(1)
+		return e, false
 	}
 	if s.closed.Load() {
 		s.dropped.Add(1)
@@ -254,6 +295,9 @@ type Query struct {
 func (s *Store) Query(q Query) ([]Event, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
+	}
+	if s.mem != "" {
+		return nil, nil
 	}
 	if q.Limit <= 0 {
 		q.Limit = 100
@@ -352,6 +396,9 @@ func (s *Store) queryForward(q Query) ([]Event, error) {
 
 // Runs lists the runs recorded, oldest first.
 func (s *Store) Runs() ([]Run, error) {
+	if s.mem != "" {
+		return []Run{s.run}, nil
+	}
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -381,7 +428,11 @@ type Stats struct {
 
 // Stats reads the counters.
 func (s *Store) Stats() Stats {
-	return Stats{Path: s.o.Path, Run: s.run.ID, LastID: s.lastID.Load(), Stored: s.stored.Load(),
+	path := s.o.Path
+	if s.mem != "" {
+		path = "memory only: " + s.mem
+	}
+	return Stats{Path: path, Run: s.run.ID, LastID: s.lastID.Load(), Stored: s.stored.Load(),
 		Queued: s.queued.Load(), Dropped: s.dropped.Load()}
 }
 
@@ -390,6 +441,9 @@ func (s *Store) Stats() Stats {
 func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
+		if s.mem != "" {
+			return
+		}
 		close(s.stop)
 		<-s.done
 		if err := s.db.Update(func(tx *bolt.Tx) error { // every id is written: the next run goes on from it
@@ -441,8 +495,12 @@ func lockedError(db string, waited time.Duration) error {
 	who := "another process"
 	var o owner
 	if data, err := os.ReadFile(ownerPath(db)); err == nil && json.Unmarshal(data, &o) == nil && o.PID > 0 {
-		who = fmt.Sprintf("metamcp pid %d (run %d, started %s)", o.PID, o.Run, o.Started.Local().Format(time.RFC3339))
+		if processAlive(o.PID) {
+			who = fmt.Sprintf("metamcp pid %d (run %d, started %s)", o.PID, o.Run, o.Started.Local().Format(time.RFC3339))
+		} else {
+			who = fmt.Sprintf("another process (its last recorded owner, metamcp pid %d, has exited)", o.PID)
+		}
 	}
 	return fmt.Errorf("%w: %s is held by %s; waited %s. Another metamcp is running with this session: "+
-		"stop it, or give this one another state_directory", ErrLocked, db, who, waited)
+		"stop it, or start this one with another --session", ErrLocked, db, who, waited)
 }

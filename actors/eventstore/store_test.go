@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -156,7 +157,7 @@ func TestRetention(t *testing.T) {
 	// Age beyond count: 30 days removes the 20 oldest (50..31 days old),
 	// where a count of 190 alone would remove 10. Pruning runs once the
 	// writer starts.
-	s = openTest(t, path, Options{Now: clock, RetentionCount: 190, RetentionAge: 30 * 24 * time.Hour})
+	s = openTest(t, path, Options{Now: clock, PruneDelay: time.Millisecond, RetentionCount: 190, RetentionAge: 30 * 24 * time.Hour})
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if st := s.Stats(); st.Stored != 180 {
 			return fmt.Errorf("stored %d, want 180", st.Stored)
@@ -170,7 +171,7 @@ func TestRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Count beyond age: 100 events keep ids 101..200.
-	s = openTest(t, path, Options{Now: clock, RetentionCount: 100, RetentionAge: 30 * 24 * time.Hour})
+	s = openTest(t, path, Options{Now: clock, PruneDelay: time.Millisecond, RetentionCount: 100, RetentionAge: 30 * 24 * time.Hour})
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if st := s.Stats(); st.Stored != 100 {
 			return fmt.Errorf("stored %d, want 100", st.Stored)
@@ -187,7 +188,7 @@ func TestRetention(t *testing.T) {
 
 	// Age alone: a month later everything is older than 30 days.
 	later := func() time.Time { return now.Add(31 * 24 * time.Hour) }
-	s = openTest(t, path, Options{Now: later})
+	s = openTest(t, path, Options{Now: later, PruneDelay: time.Millisecond})
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if st := s.Stats(); st.Stored != 0 {
 			return fmt.Errorf("stored %d, want 0", st.Stored)
@@ -203,7 +204,7 @@ func TestRetention(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openTest(t, path, Options{Now: later})
+	s = openTest(t, path, Options{Now: later, PruneDelay: time.Millisecond})
 	if e, _ := s.Append(Event{Event: "after"}); e.ID != 201 {
 		t.Errorf("first id after everything was pruned: %d, want 201", e.ID)
 	}
@@ -346,4 +347,45 @@ func BenchmarkWriteThroughput(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*burst), "ns/event")
 	b.ReportMetric(float64(s.Stats().Dropped)/float64(b.N*burst), "dropped/event")
+}
+
+// A damaged file is set aside (kept for a person to look at) and a new
+// history begins, instead of metamcp refusing to start.
+func TestDamagedFileSetAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	junk := bytes.Repeat([]byte("not a bbolt file "), 1000)
+	if err := os.WriteFile(path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, path, Options{})
+	if e, ok := s.Append(Event{Event: "first"}); !ok || e.ID != 1 {
+		t.Errorf("first event of the new history: %+v %v", e, ok)
+	}
+	aside, _ := filepath.Glob(path + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Fatalf("set aside: %v", aside)
+	}
+	if b, _ := os.ReadFile(aside[0]); !bytes.Equal(b, junk) {
+		t.Error("the damaged file was not kept as it was")
+	}
+}
+
+// OpenMemory keeps nothing and says so.
+func TestOpenMemory(t *testing.T) {
+	s := OpenMemory(Options{Path: "/nonexistent/events.db"}, errors.New("read-only file system"))
+	e1, ok1 := s.Append(Event{Event: "a"})
+	e2, _ := s.Append(Event{Event: "b"})
+	if ok1 || e1.ID != 1 || e2.ID != 2 {
+		t.Errorf("appends: %+v %v, %+v", e1, ok1, e2)
+	}
+	if got, err := s.Query(Query{Limit: 10}); err != nil || len(got) != 0 {
+		t.Errorf("query: %v %v", got, err)
+	}
+	if st := s.Stats(); st.Dropped != 2 || !strings.Contains(st.Path, "read-only file system") {
+		t.Errorf("stats %+v", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
 }

@@ -15,9 +15,10 @@ const pruneChunk = 10000
 // stop commits what is queued and returns.
 func (s *Store) writeLoop() {
 	defer close(s.done)
-	s.prune()
 	timer := time.NewTimer(s.o.FlushEvery)
 	timer.Stop()
+	firstPrune := time.NewTimer(s.o.PruneDelay)
+	defer firstPrune.Stop()
 	pruneTick := time.NewTicker(s.o.PruneEvery)
 	defer pruneTick.Stop()
 	batch := make([]Event, 0, s.o.BatchSize)
@@ -50,6 +51,8 @@ func (s *Store) writeLoop() {
 			add(e)
 		case <-due:
 			flush()
+		case <-firstPrune.C:
+			s.prune()
 		case <-pruneTick.C:
 			s.prune()
 		case <-s.stop:
@@ -91,9 +94,17 @@ func (s *Store) commit(batch []Event) {
 	s.queued.Add(-n)
 	if err != nil {
 		s.dropped.Add(uint64(n))
-		s.o.Log.Error().Err(err).Int64("events", n).Uint64("first_id", batch[0].ID).
-			Msg("event store: a batch was not written; its events are kept in memory only")
+		s.failedCommits++
+		if now := s.o.Now(); s.failedCommits == 1 || now.Sub(s.lastCommitLog) >= time.Minute { // not 20 lines a second
+			s.lastCommitLog = now
+			s.o.Log.Error().Err(err).Int64("events", n).Uint64("first_id", batch[0].ID).Int("failed_commits", s.failedCommits).
+				Msg("event store: events are not being written (disk full?); they are kept in memory only")
+		}
 		return
+	}
+	if s.failedCommits > 0 {
+		s.o.Log.Warn().Int("failed_commits", s.failedCommits).Msg("event store: writing again")
+		s.failedCommits = 0
 	}
 	s.stored.Add(n)
 	if s.o.OnFlush != nil {

@@ -98,7 +98,7 @@ func (s *Store) enqueue(o op) {
 // Sync returns once everything queued before it is on disk (or failed, and
 // was logged). It is cheap when nothing is queued.
 func (s *Store) Sync() {
-	if s.pending.Load() == 0 {
+	if s == nil || s.pending.Load() == 0 {
 		return
 	}
 	c := make(chan struct{})
@@ -112,8 +112,12 @@ func (s *Store) Sync() {
 // Failed counts the writes that failed since Open.
 func (s *Store) Failed() int64 { return s.failed.Load() }
 
-// Close writes what is queued and stops the writer.
+// Close writes what is queued and stops the writer. A nil Store (none
+// could be opened) closes as a no-op.
 func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
 	s.closeMu.Lock()
 	if s.closed {
 		s.closeMu.Unlock()

@@ -50,7 +50,16 @@ func eventsCmd() *cobra.Command {
 			if follow {
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return c.Follow(ctx, q, func(e actors.Event) error { return printEvent(out, e, f.json, 0) })
+				var run struct {
+					Run uint64 `json:"run"`
+				}
+				rctx, cancel := ctlContext(cmd)
+				err := c.Get(rctx, "/v1/events?limit=1", &run) // which run is this one: earlier ones are marked
+				cancel()
+				if err != nil {
+					return err
+				}
+				return c.Follow(ctx, q, func(e actors.Event) error { return printEvent(out, e, f.json, run.Run) })
 			}
 			ctx, cancel := ctlContext(cmd)
 			defer cancel()
