@@ -327,23 +327,13 @@ func (s *Store) Query(q Query) ([]Event, error) {
 			if id <= q.AfterID {
 				break
 			}
-			h, err := decodeHeader(v)
-			if err != nil {
-				s.o.Log.Warn().Uint64("id", id).Msg("event store: skipping a corrupt record")
-				continue
-			}
-			if since != 0 && h.ts < since {
+			e, ok, older := s.match(&q, since, id, v)
+			if older {
 				break
 			}
-			if (q.Type != "" && string(h.typ) != q.Type) || (q.ServerID != "" && string(h.serverID) != q.ServerID) {
-				continue
+			if ok {
+				out = append(out, e)
 			}
-			e, err := h.event(id)
-			if err != nil {
-				s.o.Log.Warn().Err(err).Msg("event store: skipping a corrupt record")
-				continue
-			}
-			out = append(out, e)
 		}
 		return nil
 	})
@@ -354,6 +344,28 @@ func (s *Store) Query(q Query) ([]Event, error) {
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// match decodes the record id → v when it passes q's filters (reading
+// only its header for those); older says it is before since. A corrupt
+// record is logged and matches nothing.
+func (s *Store) match(q *Query, since int64, id uint64, v []byte) (e Event, ok, older bool) {
+	h, err := decodeHeader(v)
+	if err != nil {
+		s.o.Log.Warn().Uint64("id", id).Msg("event store: skipping a corrupt record")
+		return e, false, false
+	}
+	if since != 0 && h.ts < since {
+		return e, false, true
+	}
+	if (q.Type != "" && string(h.typ) != q.Type) || (q.ServerID != "" && string(h.serverID) != q.ServerID) {
+		return e, false, false
+	}
+	if e, err = h.event(id); err != nil {
+		s.o.Log.Warn().Err(err).Msg("event store: skipping a corrupt record")
+		return e, false, false
+	}
+	return e, true, false
 }
 
 // queryForward walks from AfterID up, keeping matches until Limit.
@@ -370,21 +382,9 @@ func (s *Store) queryForward(q Query) ([]Event, error) {
 			if q.Before > 0 && id >= q.Before {
 				break
 			}
-			h, err := decodeHeader(v)
-			if err != nil {
-				s.o.Log.Warn().Uint64("id", id).Msg("event store: skipping a corrupt record")
-				continue
+			if e, ok, _ := s.match(&q, since, id, v); ok {
+				out = append(out, e)
 			}
-			if (since != 0 && h.ts < since) || (q.Type != "" && string(h.typ) != q.Type) ||
-				(q.ServerID != "" && string(h.serverID) != q.ServerID) {
-				continue
-			}
-			e, err := h.event(id)
-			if err != nil {
-				s.o.Log.Warn().Err(err).Msg("event store: skipping a corrupt record")
-				continue
-			}
-			out = append(out, e)
 		}
 		return nil
 	})
