@@ -75,6 +75,85 @@ func TestInterop(t *testing.T) {
 		t.Parallel()
 		interopInspector(t, bin, deps)
 	})
+	t.Run("RestoreReferenceServers", func(t *testing.T) {
+		t.Parallel()
+		interopRestore(t, bin, deps)
+	})
+}
+
+// ---- Reference servers restored after a restart of metamcp ---------------
+
+// interopRestore: Node reference servers the client created (server-memory
+// with a knowledge graph on disk, server-everything given an env value)
+// come back under the same ids after metamcp restarts, and work.
+func interopRestore(t *testing.T, bin, deps string) {
+	memFile := filepath.Join(t.TempDir(), "memory.jsonl")
+	cfg := interopWriteConfig(t, map[string]any{
+		"mcpServers": map[string]any{
+			"memory": map[string]any{"command": "node", "args": []string{interopEntry(t, deps, "server-memory")},
+				"env": map[string]string{"MEMORY_FILE_PATH": memFile}},
+			"everything": map[string]any{"command": "node", "args": []string{interopEntry(t, deps, "server-everything")}},
+		},
+	})
+	run1 := interopStartMetamcp(t, bin, cfg)
+	mem := run1.create("memory", "memory")["server_id"].(string)
+	entity := interopEntity{Name: "restored", EntityType: "check", Observations: []string{"survives a restart"}}
+	run1.exec(mem, "create_entities", map[string]any{"entities": []interopEntity{entity}})
+	every := run1.call("create_server", map[string]any{"name": "everything", "template": "everything",
+		"config": map[string]any{"env": map[string]string{"INTEROP_TOKEN": "tok-123"}}}, false)
+	everyID := every["server_id"].(string)
+	if pid, _ := every["pid"].(float64); pid > 0 {
+		run1.pids = append(run1.pids, int(pid))
+	}
+	run1.close()
+
+	run2 := interopStartMetamcp(t, bin, cfg)
+	deadline := time.Now().Add(interopTestTimeout)
+	for {
+		list := run2.call("list_servers", map[string]any{}, false)
+		running := 0
+		for _, row := range list["servers"].([]any) {
+			r := row.(map[string]any)
+			if r["status"] == "running" && (r["server_id"] == mem || r["server_id"] == everyID) {
+				running++
+				if pid, _ := r["pid"].(float64); pid > 0 && !slices.Contains(run2.pids, int(pid)) {
+					run2.pids = append(run2.pids, int(pid))
+				}
+			}
+		}
+		if running == 2 && len(list["servers"].([]any)) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: %v", list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	graph := run2.exec(mem, "read_graph", map[string]any{})
+	if txt := graph.text() + string(graph.Result.StructuredContent); !strings.Contains(txt, "survives a restart") {
+		t.Errorf("read_graph after the restart: %s", txt)
+	}
+	if echo := run2.exec(everyID, "echo", map[string]any{"message": "back"}); !strings.Contains(echo.text(), "back") {
+		t.Errorf("echo after the restart: %q", echo.text())
+	}
+	// The env value given at create_server (sealed on disk) reached the
+	// restored child.
+	caps := run2.call("get_server_capabilities", map[string]any{"server_id": everyID}, false)
+	var names []string
+	for _, tl := range caps["tools"].([]any) {
+		names = append(names, tl.(map[string]any)["name"].(string))
+	}
+	if getEnv := interopPick(names, "get-env|printEnv"); getEnv != "" {
+		var childEnv map[string]string
+		if err := json.Unmarshal([]byte(run2.exec(everyID, getEnv, map[string]any{}).text()), &childEnv); err != nil ||
+			childEnv["INTEROP_TOKEN"] != "tok-123" {
+			t.Errorf("%s after the restart: INTEROP_TOKEN %q (%v)", getEnv, childEnv["INTEROP_TOKEN"], err)
+		}
+	} else {
+		t.Errorf("server-everything has no get-env tool: %v", names)
+	}
+	run2.call("stop_all_servers", map[string]any{}, false)
+	run2.close()
 }
 
 // ---- The official TypeScript SDK as metamcp's client ---------------------
