@@ -31,6 +31,8 @@ type CreateRequest struct {
 	ScriptPath string
 	Config     ServerConfig
 	Pooled     bool
+
+	id string // a restored server's own server_id; "" for a new one
 }
 
 // ServerConfig is create_server's "config" argument.

@@ -192,14 +192,15 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 // configuration (allowlist, confinement and templates as they are now)
 // into its spec, keeping its server_id.
 func (r *rootActor) resolveRestored(ctx actor.Context, e *entry) error {
-	spec, err := r.deps.resolver.resolve(*e.pending)
+	req := *e.pending
+	req.id = e.spec.ID // what depends on the id (file_handler's own directory) is the same as before
+	spec, err := r.deps.resolver.resolve(req)
 	if err != nil {
 		if errors.Is(err, ErrCommandNotAllowed) || errors.Is(err, ErrPathNotAllowed) {
 			r.publish(ctx, EventSecurityViolation, e.spec.ID, map[string]any{"error": err.Error(), "name": e.spec.Name})
 		}
 		return err
 	}
-	spec.ID = e.spec.ID
 	e.spec, e.tracker = spec, newRestartTracker(spec.Policy)
 	return nil
 }

@@ -53,7 +53,10 @@ type resolver struct {
 const maxNameLen = 128
 
 func (r *resolver) resolve(req CreateRequest) (Spec, error) {
-	s := Spec{ID: newID(), Name: strings.TrimSpace(req.Name), Pooled: req.Pooled}
+	s := Spec{ID: req.id, Name: strings.TrimSpace(req.Name), Pooled: req.Pooled}
+	if s.ID == "" {
+		s.ID = newID()
+	}
 	if s.Name == "" || len(s.Name) > maxNameLen {
 		return s, fmt.Errorf("%w: name must be 1 to %d characters", ErrBadRequest, maxNameLen)
 	}

@@ -105,7 +105,7 @@ func TestServersSurviveRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	opts := serveOpts{Config: map[string]any{"state_directory": state,
+	opts := serveOpts{Config: map[string]any{"state_directory": state, "temp_directory": filepath.Join(dir, "tmp"),
 		"allowed_commands": []string{"metamcp", script, doomed}, "allowed_directories": []string{dir},
 		"templates": map[string]any{"calc-cmd": map[string]any{"command": metamcpBin,
 			"args": []string{"template", "run", "basic_calculator"}, "capabilities": []string{"sums"}}}}}
@@ -118,6 +118,8 @@ func TestServersSurviveRestart(t *testing.T) {
 	sec := jstr(t, mustOK(t, run1, "create_server", map[string]any{"name": "secret", "script_path": script, "config": withEnv}), "server_id")
 	gone := jstr(t, mustOK(t, run1, "create_server", map[string]any{"name": "doomed", "script_path": doomed, "config": withEnv}), "server_id")
 	cmd, _ := createFrom(t, run1, "configured", "calc-cmd", map[string]any{"args": []string{"--http-timeout", "5s"}})
+	files, _ := createFrom(t, run1, "files", "file_handler_template", nil)
+	executeOK(t, run1, files, "write_file", map[string]any{"path": "note.txt", "content": "kept across restarts"})
 	stopped, _ := createFrom(t, run1, "stopped", "basic_calculator", nil)
 	mustOK(t, run1, "stop_server", map[string]any{"server_id": stopped})
 	created := map[string]string{}
@@ -134,7 +136,8 @@ func TestServersSurviveRestart(t *testing.T) {
 	}
 
 	run2 := startServe(t, opts)
-	want := map[string]string{calc: "running", pooled: "running", sec: "running", gone: "restore_failed", cmd: "running"}
+	want := map[string]string{calc: "running", pooled: "running", sec: "running", gone: "restore_failed", cmd: "running",
+		files: "running"}
 	rows := waitStates(t, run2, want)
 	for id, row := range rows {
 		if jstr(t, row, "created_at") != created[id] || !jget[bool](t, row, "restored") {
@@ -147,6 +150,10 @@ func TestServersSurviveRestart(t *testing.T) {
 	executeOK(t, run2, calc, "add", map[string]any{"a": 1, "b": 2})
 	executeOK(t, run2, sec, "multiply", map[string]any{"a": 3, "b": 4})
 	executeOK(t, run2, cmd, "subtract", map[string]any{"a": 3, "b": 4})
+	// A file handler keeps its own directory: what it wrote is there.
+	if res, _ := executeOn(t, run2, files, "read_file", map[string]any{"path": "note.txt"}); !strings.Contains(jsonText(res), "kept across restarts") {
+		t.Errorf("read_file after the restart: %s", jsonText(res))
+	}
 	if args := jstrs(t, rows[cmd], "args"); !slices.Contains(args, "--http-timeout") {
 		t.Errorf("the configured server's args were not restored: %v", args)
 	}
@@ -156,7 +163,7 @@ func TestServersSurviveRestart(t *testing.T) {
 		t.Errorf("the pool did not hand out the restored server: %s", jsonText(p))
 	}
 	evs := eventTypes(t, eventHistory(t, run2, map[string]any{"event_type": "server_restored", "limit": 10}))
-	if len(evs) != 4 {
+	if len(evs) != 5 {
 		t.Errorf("server_restored events: %v", evs)
 	}
 	if evs := eventHistory(t, run2, map[string]any{"event_type": "server_restore_failed"}); len(evs) != 1 || jstr(t, evs, 0, "server_id") != gone {
@@ -173,7 +180,7 @@ func TestServersSurviveRestart(t *testing.T) {
 	killWithChildren(t, run2)
 
 	run3 := startServe(t, opts)
-	waitStates(t, run3, map[string]string{calc: "running", pooled: "running", sec: "running", cmd: "running"})
+	waitStates(t, run3, map[string]string{calc: "running", pooled: "running", sec: "running", cmd: "running", files: "running"})
 	executeOK(t, run3, sec, "add", map[string]any{"a": 1, "b": 1})
 	run3.closeStdin()
 	if _, err := run3.waitExit(5 * time.Second); err != nil {
