@@ -58,7 +58,10 @@ type eventsActor struct {
 }
 
 func newEventsActor(capacity int, store *eventstore.Store, log zerolog.Logger, notify func(Event)) actor.Actor {
-	return &eventsActor{ring: make([]Event, capacity), store: store, log: log, notify: notify}
+	// lastID starts at the store's: a history of earlier runs is "newest"
+	// up to there before this run records anything.
+	return &eventsActor{ring: make([]Event, capacity), store: store, log: log, notify: notify,
+		lastID: store.Stats().LastID}
 }
 
 func (a *eventsActor) Receive(ctx actor.Context) {

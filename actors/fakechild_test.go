@@ -33,6 +33,9 @@ func runFakeChild(mode string) {
 	case "die_at_start":
 		fmt.Fprintln(os.Stderr, "fatal: no config found")
 		os.Exit(1)
+	case "slow_init": // answers, but only after a while
+		time.Sleep(400 * time.Millisecond)
+		serveFake()
 	case "hang_init":
 		fmt.Fprintln(os.Stderr, "thinking about it")
 		time.Sleep(time.Hour)

@@ -148,6 +148,10 @@ func (p *poolActor) adopt(ctx actor.Context, m *adoptPooled) {
 	waiters := p.parked[m.template]
 	delete(p.parked, m.template)
 	for _, w := range waiters {
+		if e.stats.halted.Load() { // it failed in the meantime: the usual way
+			p.acquire(ctx, m.template, w)
+			continue
+		}
 		p.publish(ctx, EventPoolReused, e.id, m.template)
 		sendTo(ctx, w, p.acquired(e, true))
 	}

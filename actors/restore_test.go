@@ -294,3 +294,53 @@ func TestUnusableStateDirectory(t *testing.T) {
 		}
 	}
 }
+
+// Restart requests that come while a restored server is starting join that
+// start (none fails, no child is killed half-started); a call made before
+// startup is answered by it; and the history of earlier runs is "newest"
+// up to its last id before this run records anything.
+func TestRestoreJoinsRestartsAndHeldCalls(t *testing.T) {
+	state := t.TempDir()
+	run1 := newTestSystem(t, func(c *config.Config, _ *Options) { c.StateDirectory = state },
+		fakeTemplate(t, "slow", "ok", nil))
+	id := run1.create(t, "slow").Server.ServerID
+	if err := run1.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	last := run1.deps.store.Stats().LastID
+
+	run2 := newTestSystem(t, func(c *config.Config, o *Options) { c.StateDirectory, o.DeferStartup = state, time.Hour },
+		fakeTemplate(t, "slow", "slow_init", nil))
+	res, err := run2.ask(t, &QueryEvents{Oldest: true, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.(*EventPage); p.Newest < last || len(p.Events) != 1 {
+		t.Errorf("a fresh run's page: newest %d (the store's last id %d), %d events", p.Newest, last, len(p.Events))
+	}
+	called := make(chan error, 1)
+	go func() {
+		_, err := run2.call(t, id, "echo", map[string]any{"text": "early"})
+		called <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the call is held: nothing is forked yet
+	run2.StartBackground()
+	restarted := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := run2.Ask(&RestartServer{ServerID: id}, 30*time.Second)
+			restarted <- err
+		}()
+	}
+	for range 2 {
+		if err := <-restarted; err != nil {
+			t.Errorf("restart_server during the restore: %v", err)
+		}
+	}
+	if err := <-called; err != nil {
+		t.Errorf("the call made before startup: %v", err)
+	}
+	if s := run2.server(t, id); s.Status != StateRunning || s.Restarts != 0 {
+		t.Errorf("after: %s, %d restarts", s.Status, s.Restarts)
+	}
+}

@@ -60,6 +60,7 @@ type entry struct {
 	restored    bool           // from the session's last run: a failed first start leaves it listed
 	waitRestore bool           // restored, listed, and waiting for restoreGo to start
 	poolPending bool           // restored pooled: the pool was told (poolRestoring) and waits for the outcome
+	restoreWait []*actor.PID   // restart_server requesters of a restore under way
 	pending     *CreateRequest // a restored server's request, until it has started once
 	restoreErr  string         // why its restore failed
 }
@@ -215,7 +216,7 @@ func (r *rootActor) route(ctx actor.Context, m *CallTool) {
 
 // heldError fails a call held past its deadline.
 func (r *rootActor) heldError(e *entry) error {
-	if e.actor == nil && e.state == StateStarting {
+	if e.pending != nil && !e.stats.everReady.Load() {
 		return fmt.Errorf("%w: %s is being restored from the last run and was not ready before the call's deadline",
 			ErrCallTimeout, e.spec.ID)
 	}

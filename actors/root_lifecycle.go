@@ -27,6 +27,7 @@ func (r *rootActor) stop(ctx actor.Context, m *StopServer) {
 	r.cancelRestart(e)
 	e.held.failAll(r.deps, fmt.Errorf("%w: %s", ErrStopping, e.spec.ID))
 	if e.actor == nil { // restored, not started yet: nothing to stop
+		e.state = StateStopping
 		r.remove(ctx, e)
 		return
 	}
@@ -202,6 +203,13 @@ func (r *rootActor) restart(ctx actor.Context, m *RestartServer) {
 		return
 	}
 	live := r.hasActor(e)
+	if live && e.pending != nil && e.state == StateStarting && !e.stats.everReady.Load() {
+		// A restore under way: this request waits for it with the others.
+		if ctx.Sender() != nil {
+			e.restoreWait = append(e.restoreWait, ctx.Sender())
+		}
+		return
+	}
 	if idle(e.state) {
 		if max, n := r.deps.cfg.MaxConcurrentServers, r.live(); n >= max {
 			respond(ctx, fmt.Errorf("%w: %d of %d servers are live; stop one (stop_server) or raise max_concurrent_servers",

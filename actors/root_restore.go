@@ -129,10 +129,9 @@ func decodeRecord(l specstore.Loaded) (CreateRequest, error) {
 // it is ready or has failed.
 func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID) {
 	e.waitRestore = false
+	e.restoreWait = append(e.restoreWait, waiters...)
 	fail := func(err error) {
-		for _, w := range waiters {
-			ctx.Send(w, err)
-		}
+		r.answerRestore(ctx, e, err)
 		r.restoreFailed(ctx, e, err)
 	}
 	if err := r.resolveRestored(ctx, e); err != nil {
@@ -155,6 +154,9 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 	}
 	e.actor = pid
 	r.byActor[pid.Id] = e
+	for _, c := range e.held.take() { // calls made while it waited: the actor queues them until it is ready, in order
+		r.deps.root.RequestWithCustomSender(pid, c.msg, c.sender)
+	}
 	t0 := time.Now()
 	f := ctx.RequestFuture(pid, &CreateServer{}, d.cfg.StartTimeout()+5*time.Second)
 	ctx.ReenterAfter(f, func(res any, err error) {
@@ -164,12 +166,10 @@ func (r *rootActor) restoreOne(ctx actor.Context, e *entry, waiters []*actor.PID
 			}
 		}
 		sc, ok := res.(*ServerCreated)
-		for _, w := range waiters {
-			if err != nil {
-				ctx.Send(w, err)
-			} else {
-				ctx.Send(w, res)
-			}
+		if err != nil {
+			r.answerRestore(ctx, e, err)
+		} else {
+			r.answerRestore(ctx, e, res)
 		}
 		if r.entries[e.spec.ID] != e || e.state == StateStopping || r.stopping {
 			return // stopped or restarted by hand meanwhile: that path answers and removes
@@ -211,7 +211,9 @@ func (r *rootActor) restoredOK(ctx actor.Context, e *entry, sc *ServerCreated, t
 		"pid": sc.Server.PID, "tools": len(sc.Tools), "took_ms": float64(took.Microseconds()) / 1000,
 		"pooled": e.spec.Pooled})
 	if e.spec.Pooled && e.spec.Template != "" {
-		ctx.Send(r.pool, &adoptPooled{template: e.spec.Template, created: sc, pending: e.poolPending})
+		restored := *sc
+		restored.Server.Restored = true
+		ctx.Send(r.pool, &adoptPooled{template: e.spec.Template, created: &restored, pending: e.poolPending})
 		e.poolPending = false
 	}
 }
@@ -226,6 +228,14 @@ func (r *rootActor) restoreFailed(ctx actor.Context, e *entry, err error) {
 	e.held.failAll(r.deps, r.restoreFailedError(e))
 	r.publish(ctx, EventRestoreFailed, e.spec.ID, map[string]any{"name": e.spec.Name, "error": err.Error()})
 	r.deps.log.Warn().Str("server_id", e.spec.ID).Err(err).Msg("server not restored")
+}
+
+// answerRestore answers the restart_server requests waiting for a restore.
+func (r *rootActor) answerRestore(ctx actor.Context, e *entry, reply any) {
+	for _, w := range e.restoreWait {
+		ctx.Send(w, reply)
+	}
+	e.restoreWait = nil
 }
 
 // endPoolRestore tells the pool that a restore it waits for will bring no
