@@ -105,15 +105,10 @@ func Start(o Options) (*System, error) {
 	if o.Session == "" {
 		o.Session = o.Config.Session
 	}
-	store, err := openStore(o) // first: a second instance of the session stops here
-	if err != nil {
-		return nil, err
-	}
-	specs, records, err := openSpecs(o)
-	if err != nil {
-		_ = store.Close()
-		return nil, err
-	}
+	// The session's state opens while the actor system is built (each costs
+	// milliseconds of a cold start); nothing is spawned before both are done.
+	state := make(chan sessionState, 1)
+	go func() { state <- openSession(o) }()
 	plog := o.Log.With().Str("lib", "protoactor").Logger()
 	as := actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -121,6 +116,12 @@ func Start(o Options) (*System, error) {
 		}),
 		actor.WithDeveloperSupervisionLogging(false), // it prints to stdout
 	)
+	st := <-state
+	if st.err != nil { // a second instance of the session stops here
+		as.Shutdown()
+		return nil, st.err
+	}
+	store, specs, records := st.store, st.specs, st.records
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
 	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, onEvent: o.OnEvent, now: o.Now, noSweep: o.NoSweep,
 		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}, store: store,
@@ -169,6 +170,29 @@ func Start(o Options) (*System, error) {
 // has started already. It returns once the guardian runs: call it on a
 // goroutine of its own where that wait matters.
 func (s *System) StartBackground() { s.deps.startup.begin() }
+
+// sessionState is what openSession opened.
+type sessionState struct {
+	store   *eventstore.Store
+	specs   *specstore.Store
+	records []specstore.Loaded
+	err     error
+}
+
+// openSession opens the session's event store (first: it holds the
+// session) and its server records.
+func openSession(o Options) sessionState {
+	store, err := openStore(o)
+	if err != nil {
+		return sessionState{err: err}
+	}
+	specs, records, err := openSpecs(o)
+	if err != nil {
+		_ = store.Close()
+		return sessionState{err: err}
+	}
+	return sessionState{store: store, specs: specs, records: records}
+}
 
 // openStore opens the session's event store, sized so that the ring of
 // event_history_size events always holds what the store has queued and not
