@@ -283,16 +283,26 @@ func (r *rootActor) lookup(id string) (*entry, error) {
 
 func (r *rootActor) list() *ServerList {
 	out := make([]ServerInfo, 0, len(r.entries))
-	for _, e := range r.entries {
+	for _, e := range r.sortedEntries() {
 		out = append(out, r.info(e))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ServerID < out[j].ServerID
-	})
 	return &ServerList{Servers: out}
+}
+
+// sortedEntries returns the servers oldest first (by creation, then id):
+// the order of list_servers and of the tree.
+func (r *rootActor) sortedEntries() []*entry {
+	out := make([]*entry, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].createdAt.Equal(out[j].createdAt) {
+			return out[i].createdAt.Before(out[j].createdAt)
+		}
+		return out[i].spec.ID < out[j].spec.ID
+	})
+	return out
 }
 
 func (r *rootActor) info(e *entry) ServerInfo {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -88,26 +87,11 @@ func (r *rootActor) restoreAll(ctx actor.Context, m *restoreServers) {
 // restoreGo starts the restored servers still waiting.
 func (r *rootActor) restoreGo(ctx actor.Context) {
 	r.forkOK = true
-	for _, e := range r.list0() {
+	for _, e := range r.sortedEntries() {
 		if e.waitRestore && e.actor == nil && e.state == StateStarting && !r.stopping {
 			r.restoreOne(ctx, e, nil)
 		}
 	}
-}
-
-// list0 returns the entries oldest first.
-func (r *rootActor) list0() []*entry {
-	out := make([]*entry, 0, len(r.entries))
-	for _, e := range r.entries {
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].createdAt.Equal(out[j].createdAt) {
-			return out[i].createdAt.Before(out[j].createdAt)
-		}
-		return out[i].spec.ID < out[j].spec.ID
-	})
-	return out
 }
 
 func decodeRecord(l specstore.Loaded) (CreateRequest, error) {

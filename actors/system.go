@@ -235,39 +235,30 @@ func openSpecs(o Options) (*specstore.Store, []specstore.Loaded, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	specs, err := specstore.Open(dir, o.Log.With().Str("component", "specstore").Logger())
-	if err == nil {
-		var records []specstore.Loaded
-		if records, err = specs.Load(); err == nil {
-			return filterRestore(o, specs, records), records0(o, records), nil
-		}
-		_ = specs.Close()
-	}
 	// A full or read-only disk: servers run, but are neither recorded nor restored.
-	o.Log.Error().Err(err).Msg("server records unavailable: servers of the last run are not restored, and this run's will not be")
-	return nil, nil, nil
-}
-
-// records0 is what is restored: nothing with restore_servers off.
-func records0(o Options, records []specstore.Loaded) []specstore.Loaded {
-	if !o.Config.RestoreServers {
-		return nil
+	unavailable := func(err error) (*specstore.Store, []specstore.Loaded, error) {
+		o.Log.Error().Err(err).Msg("server records unavailable: servers of the last run are not restored, and this run's will not be")
+		return nil, nil, nil
 	}
-	return records
-}
-
-// filterRestore forgets the last run's servers when restore_servers is
-// off, and returns the store.
-func filterRestore(o Options, specs *specstore.Store, records []specstore.Loaded) *specstore.Store {
-	if !o.Config.RestoreServers {
-		for _, l := range records {
-			specs.Delete(l.ServerID)
-		}
-		if len(records) > 0 {
-			o.Log.Info().Int("servers", len(records)).Msg("restore_servers is off: the last run's servers are not restored, and forgotten")
-		}
+	specs, err := specstore.Open(dir, o.Log.With().Str("component", "specstore").Logger())
+	if err != nil {
+		return unavailable(err)
 	}
-	return specs
+	records, err := specs.Load()
+	if err != nil {
+		_ = specs.Close()
+		return unavailable(err)
+	}
+	if o.Config.RestoreServers {
+		return specs, records, nil
+	}
+	for _, l := range records {
+		specs.Delete(l.ServerID)
+	}
+	if len(records) > 0 {
+		o.Log.Info().Int("servers", len(records)).Msg("restore_servers is off: the last run's servers are not restored, and forgotten")
+	}
+	return specs, nil, nil
 }
 
 // shimOn reads process_shim: "auto" is on where there is no guardian

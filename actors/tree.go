@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -47,7 +46,7 @@ func (r *rootActor) describeTree(ctx actor.Context) {
 		root.Children = append(root.Children, n)
 		ask(n, f.pid)
 	}
-	for _, e := range r.entries {
+	for _, e := range r.sortedEntries() {
 		info := r.info(e)
 		n := &TreeNode{Name: e.spec.ID, Kind: "server", State: e.state, Server: &info}
 		if e.actor != nil {
@@ -58,10 +57,6 @@ func (r *rootActor) describeTree(ctx actor.Context) {
 			ask(n, e.actor)
 		}
 	}
-	sort.SliceStable(root.Children[3:], func(i, j int) bool {
-		a, b := root.Children[3+i].Server, root.Children[3+j].Server
-		return a.CreatedAt.Before(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ServerID < b.ServerID)
-	})
 	sender, remaining := ctx.Sender(), len(asks)
 	if remaining == 0 {
 		r.deps.reply(sender, root)

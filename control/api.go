@@ -173,7 +173,7 @@ func eventQuery(r *http.Request, now time.Time) (q actors.QueryEvents, follow bo
 		}
 	}
 	if since := v.Get("since"); since != "" {
-		if q.Since, err = ParseSince(since, now); err != nil {
+		if q.Since, err = actors.ParseSince(since, now); err != nil {
 			return q, false, err
 		}
 	}
@@ -186,9 +186,6 @@ func eventQuery(r *http.Request, now time.Time) (q actors.QueryEvents, follow bo
 	}
 	return q, follow, nil
 }
-
-// ParseSince reads a duration back from now ("10m") or an RFC 3339 time.
-func ParseSince(s string, now time.Time) (time.Time, error) { return actors.ParseSince(s, now) }
 
 // replyJSON gives the replies without JSON tags the API's snake_case shape.
 func replyJSON(res any) any {

@@ -114,13 +114,13 @@ func TestCheckLoopback(t *testing.T) {
 
 func TestParseSince(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if got, _ := ParseSince("10m", now); !got.Equal(now.Add(-10 * time.Minute)) {
+	if got, _ := actors.ParseSince("10m", now); !got.Equal(now.Add(-10 * time.Minute)) {
 		t.Errorf("10m: %v", got)
 	}
-	if got, _ := ParseSince("2026-01-01T00:00:00Z", now); got.Day() != 1 {
+	if got, _ := actors.ParseSince("2026-01-01T00:00:00Z", now); got.Day() != 1 {
 		t.Errorf("RFC 3339: %v", got)
 	}
-	if _, err := ParseSince("yesterday", now); err == nil {
+	if _, err := actors.ParseSince("yesterday", now); err == nil {
 		t.Error("yesterday: no error")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/metamcp/metamcp/actors/child"
 )
 
 // FileName is the database's name in a session's state directory.
@@ -302,12 +304,12 @@ func (s *Store) Query(q Query) ([]Event, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	if q.Oldest {
-		return s.queryForward(q)
-	}
 	var since int64
 	if !q.Since.IsZero() {
 		since = q.Since.UnixNano()
+	}
+	if q.Oldest {
+		return s.queryForward(q, since)
 	}
 	var out []Event
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -369,11 +371,7 @@ func (s *Store) match(q *Query, since int64, id uint64, v []byte) (e Event, ok, 
 }
 
 // queryForward walks from AfterID up, keeping matches until Limit.
-func (s *Store) queryForward(q Query) ([]Event, error) {
-	var since int64
-	if !q.Since.IsZero() {
-		since = q.Since.UnixNano()
-	}
+func (s *Store) queryForward(q Query, since int64) ([]Event, error) {
 	var out []Event
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
@@ -495,7 +493,7 @@ func lockedError(db string, waited time.Duration) error {
 	who := "another process"
 	var o owner
 	if data, err := os.ReadFile(ownerPath(db)); err == nil && json.Unmarshal(data, &o) == nil && o.PID > 0 {
-		if processAlive(o.PID) {
+		if child.Alive(o.PID) {
 			who = fmt.Sprintf("metamcp pid %d (run %d, started %s)", o.PID, o.Run, o.Started.Local().Format(time.RFC3339))
 		} else {
 			who = fmt.Sprintf("another process (its last recorded owner, metamcp pid %d, has exited)", o.PID)

@@ -158,12 +158,7 @@ func TestRetention(t *testing.T) {
 	// where a count of 190 alone would remove 10. Pruning runs once the
 	// writer starts.
 	s = openTest(t, path, Options{Now: clock, PruneDelay: time.Millisecond, RetentionCount: 190, RetentionAge: 30 * 24 * time.Hour})
-	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if st := s.Stats(); st.Stored != 180 {
-			return fmt.Errorf("stored %d, want 180", st.Stored)
-		}
-		return nil
-	})
+	waitStored(t, s, 180)
 	if got, err := s.Query(Query{Limit: 1, Oldest: true}); err != nil || len(got) != 1 || got[0].ID != 21 {
 		t.Fatalf("after retention by age: oldest %v, %v; want id 21", ids(got), err)
 	}
@@ -172,12 +167,7 @@ func TestRetention(t *testing.T) {
 	}
 	// Count beyond age: 100 events keep ids 101..200.
 	s = openTest(t, path, Options{Now: clock, PruneDelay: time.Millisecond, RetentionCount: 100, RetentionAge: 30 * 24 * time.Hour})
-	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if st := s.Stats(); st.Stored != 100 {
-			return fmt.Errorf("stored %d, want 100", st.Stored)
-		}
-		return nil
-	})
+	waitStored(t, s, 100)
 	got, err := s.Query(Query{Limit: 1000})
 	if err != nil || len(got) != 100 || got[0].ID != 101 || got[99].ID != 200 {
 		t.Fatalf("after retention by count: %d events, first %v, %v", len(got), ids(got)[:1], err)
@@ -189,12 +179,7 @@ func TestRetention(t *testing.T) {
 	// Age alone: a month later everything is older than 30 days.
 	later := func() time.Time { return now.Add(31 * 24 * time.Hour) }
 	s = openTest(t, path, Options{Now: later, PruneDelay: time.Millisecond})
-	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if st := s.Stats(); st.Stored != 0 {
-			return fmt.Errorf("stored %d, want 0", st.Stored)
-		}
-		return nil
-	})
+	waitStored(t, s, 0)
 	runs, _ := s.Runs()
 	if len(runs) != 1 || runs[0].ID != s.Run().ID {
 		t.Errorf("runs after everything was pruned: %+v, want only the current one", runs)
@@ -226,6 +211,17 @@ func TestQueryOldestFirst(t *testing.T) {
 	if !slices.Equal(ids(got), []uint64{7, 10, 13, 16, 19}) {
 		t.Fatalf("type a in (4, 20): %v", ids(got))
 	}
+}
+
+// waitStored waits until retention has left n events on disk.
+func waitStored(t *testing.T, s *Store, n int64) {
+	t.Helper()
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if st := s.Stats(); st.Stored != n {
+			return fmt.Errorf("stored %d, want %d", st.Stored, n)
+		}
+		return nil
+	})
 }
 
 func TestSecondOpenFailsNamingTheHolder(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/metamcp/metamcp/actors"
-	"github.com/metamcp/metamcp/control"
 )
 
 // eventsCmd prints the event history of a running instance and, with
@@ -37,7 +36,7 @@ func eventsCmd() *cobra.Command {
 				}
 			}
 			if since != "" { // check it here, for a plain message
-				if _, err := control.ParseSince(since, time.Now()); err != nil {
+				if _, err := actors.ParseSince(since, time.Now()); err != nil {
 					return err
 				}
 			}
