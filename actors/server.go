@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/metamcp/metamcp/actors/child"
+	"github.com/metamcp/metamcp/wire"
 )
 
 // serverActor owns one child MCP server process.
@@ -126,8 +127,8 @@ func (a *serverActor) start(ctx actor.Context) {
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
 		Log: a.log, Shim: a.deps.shim, Owner: a.deps.owner,
 		OnExit: func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
-		OnNotification: func(method string, _ map[string]any) {
-			if method == "notifications/tools/list_changed" {
+		OnNotification: func(m *wire.Msg) {
+			if m.Method == "notifications/tools/list_changed" {
 				root.Send(self, &toolsChanged{gen: gen})
 			}
 		},

@@ -2,6 +2,7 @@ package child
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/wire"
 )
 
 // Options say what to run and how to report on it.
@@ -31,7 +32,12 @@ type Options struct {
 	OnExit func(Exit)
 	// OnNotification receives every notification the child sends. It is
 	// called from the reading goroutine and must not block.
-	OnNotification func(method string, params map[string]any)
+	OnNotification func(m *wire.Msg)
+	// OnRequest receives every request the child sends (sampling,
+	// elicitation, roots, ping); answer it with Respond or RespondError. It
+	// is called from the reading goroutine and must not block. nil: pings
+	// are answered and every other request is refused.
+	OnRequest func(m *wire.Msg)
 	// Shim, when set, is an executable that understands
 	// "shim --ppid PID -- CMD ARGS..." (metamcp itself). Where the platform
 	// supports it (Linux, macOS), the child runs under it so that no
@@ -50,7 +56,7 @@ type Conn struct {
 	real     atomic.Int64  // the child's own pid when a shim runs it; 0 until known
 	status   atomic.Uint64 // the child's wait status + 1, as the shim reported it; 0 until then
 	reported chan struct{} // closed when the shim's report has ended (or at once: no shim)
-	tr       *transport.Stdio
+	peer     *wire.Peer
 	stdin    *os.File
 	stdout   *os.File
 	out      *stdoutFilter // what of stdout reaches the session
@@ -82,13 +88,15 @@ func Start(opts Options) (*Conn, error) {
 	// The session exists before the goroutines that watch the process, so
 	// a child that dies at once finds it to close.
 	c.out = newStdoutFilter(c.stdout)
-	c.tr = transport.NewIO(c.out, c.stdin, nil)
-	c.tr.SetNotificationHandler(c.onNotification)
+	c.peer = wire.NewPeer(wire.NewWriter(c.stdin))
+	c.peer.OnNotification, c.peer.OnRequest = opts.OnNotification, c.onRequest
+	c.peer.OnInvalid = func(_ []byte, err error) { c.opts.Log.Debug().Err(err).Msg("child sent a line that is not JSON-RPC") }
 	c.watch(pidR)
-	if err := c.tr.Start(context.Background()); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("starting session: %w", err)
-	}
+	c.wg.Add(1)
+	go func() { // the session's reader: ends when stdout does
+		defer c.wg.Done()
+		_ = c.peer.Serve(wire.NewReader(c.out, maxMessageBytes+1))
+	}()
 	return c, nil
 }
 
@@ -178,7 +186,7 @@ func (c *Conn) wait(drained <-chan struct{}) {
 	}
 	close(c.exited)
 	// Unblock the session: pending requests fail now, not at their timeout.
-	c.tr.Close()
+	c.peer.Close(&ExitError{Exit: c.exit})
 	c.stdout.Close()
 	if c.opts.OnExit != nil {
 		c.opts.OnExit(c.exit)
@@ -239,11 +247,7 @@ func ProcessResident(pid int) (int64, error) { return residentBytes(pid) }
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.requested.Store(true)
-		if c.tr != nil {
-			c.tr.Close() // closes stdin: a well-behaved server exits now
-		} else {
-			c.stdin.Close()
-		}
+		c.stdin.Close() // a well-behaved server exits now
 		if !c.waitExit(c.opts.StopGrace) {
 			_ = terminateGroup(c.pid)
 			if !c.waitExit(c.opts.StopGrace) {
@@ -269,10 +273,24 @@ func (c *Conn) waitExit(d time.Duration) bool {
 	}
 }
 
-func (c *Conn) onNotification(n mcp.JSONRPCNotification) {
-	if c.opts.OnNotification != nil {
-		c.opts.OnNotification(n.Method, n.Params.AdditionalFields)
+func (c *Conn) onRequest(m *wire.Msg) {
+	switch {
+	case c.opts.OnRequest != nil:
+		c.opts.OnRequest(m)
+	case m.Method == "ping":
+		_ = c.peer.Respond(m.ID, nil)
+	default:
+		_ = c.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeMethodNotFound,
+			Message: m.Method + " is not available: metamcp has no client to ask"})
 	}
+}
+
+// Respond answers a request of the child.
+func (c *Conn) Respond(id, result json.RawMessage) error { return c.peer.Respond(id, result) }
+
+// RespondError answers a request of the child with an error.
+func (c *Conn) RespondError(id json.RawMessage, e *wire.Error) error {
+	return c.peer.RespondError(id, e)
 }
 
 func closeAll(files ...*os.File) {
@@ -293,7 +311,7 @@ func (c *Conn) errFor(ctx context.Context, err error) error {
 		return ErrTimeout
 	case ctx.Err() != nil:
 		return ErrCancelled
-	case errors.Is(err, transport.ErrTransportClosed), errors.Is(err, syscall.EPIPE),
+	case errors.Is(err, wire.ErrClosed), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, os.ErrClosed), errors.Is(err, io.ErrClosedPipe), errors.Is(err, io.EOF):
 		// The pipes failed first (the child is gone, or going); the exit
 		// is a moment behind.

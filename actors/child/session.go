@@ -3,11 +3,12 @@ package child
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/metamcp/metamcp/wire"
 )
 
 // ProtocolVersion is the MCP version offered to children. Pinning it avoids
@@ -199,33 +200,59 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 // Request sends one JSON-RPC request and waits for its result. When ctx
 // ends first the request is cancelled at the child.
 func (c *Conn) Request(ctx context.Context, method string, params any) (json.RawMessage, error) {
-	id := c.nextID.Add(1)
-	resp, err := c.tr.SendRequest(ctx, transport.JSONRPCRequest{
-		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Method: method, Params: params,
-	})
+	raw, err := rawParams(params)
 	if err != nil {
-		if ctx.Err() != nil {
-			c.cancel(id, ctx.Err())
-		}
-		return nil, c.errFor(ctx, err)
+		return nil, err
 	}
-	if resp.Error != nil {
-		return nil, &RPCError{Code: resp.Error.Code, Message: resp.Error.Message, Data: resp.Error.Data}
+	res, id, err := c.peer.Call(ctx, method, raw)
+	if err == nil {
+		return res, nil
 	}
-	return resp.Result, nil
+	var rpc *wire.Error
+	if errors.As(err, &rpc) {
+		return nil, &RPCError{Code: rpc.Code, Message: rpc.Message, Data: rpc.Data}
+	}
+	if ctx.Err() != nil { // Call has forgotten it: tell the child
+		c.cancelled(id, ctx.Err().Error())
+	}
+	return nil, c.errFor(ctx, err)
 }
 
-// cancel tells the child to stop working on request id.
-func (c *Conn) cancel(id int64, why error) {
-	ctx, done := context.WithTimeout(context.Background(), time.Second)
-	defer done()
-	_ = c.Notify(ctx, "notifications/cancelled", map[string]any{"requestId": id, "reason": why.Error()})
+func rawParams(params any) (json.RawMessage, error) {
+	switch p := params.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		return p, nil
+	}
+	return json.Marshal(params)
+}
+
+// Go sends a request with raw params and calls done with the child's
+// answer, once: from the reading goroutine, or with an *ExitError when the
+// child exits first. It does not wait. The id is for Cancel.
+func (c *Conn) Go(method string, params json.RawMessage, done wire.Done) int64 {
+	return c.peer.Go(method, params, done)
+}
+
+// Cancel stops waiting for request id and tells the child to stop working
+// on it (notifications/cancelled), unless it has answered already.
+func (c *Conn) Cancel(id int64, reason string) {
+	if c.peer.Forget(id) {
+		c.cancelled(id, reason)
+	}
+}
+
+func (c *Conn) cancelled(id int64, reason string) {
+	b := wire.AppendString([]byte(`{"requestId":`+strconv.FormatInt(id, 10)+`,"reason":`), reason)
+	_ = c.peer.Notify("notifications/cancelled", append(b, '}'))
 }
 
 // Notify sends a notification to the child.
-func (c *Conn) Notify(ctx context.Context, method string, params map[string]any) error {
-	n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION}
-	n.Method = method
-	n.Params.AdditionalFields = params
-	return c.tr.SendNotification(ctx, n)
+func (c *Conn) Notify(_ context.Context, method string, params any) error {
+	raw, err := rawParams(params)
+	if err != nil {
+		return err
+	}
+	return c.peer.Notify(method, raw)
 }
