@@ -195,7 +195,8 @@ type (
 	whoAreYou struct{}
 	// statusUpdate tells the root what a server actor is doing.
 	statusUpdate struct {
-		Actor *actor.PID // the server actor that sends it
+		conn  *child.Conn // the child, for the gateway's relay path
+		Actor *actor.PID  // the server actor that sends it
 		ID    string
 		State string
 		PID   int

@@ -34,6 +34,7 @@ type rootActor struct {
 	monitor  *actor.PID
 	stopping bool
 	forkOK   bool // restoreGo has come: restored servers start at once
+	dirDirty bool // the directory may be out of date (publishDirectory)
 }
 
 type entry struct {
@@ -49,6 +50,8 @@ type entry struct {
 	createdAt   time.Time
 	startedAt   time.Time
 	info        *child.Info
+	conn        *child.Conn // the child of connection connGen, for the gateway's relay
+	connGen     uint64
 	restarts    int
 	lastExit    *child.Exit
 	nextRestart time.Time
@@ -82,6 +85,12 @@ func newRootActor(d *deps) actor.Actor {
 }
 
 func (r *rootActor) Receive(ctx actor.Context) {
+	switch ctx.Message().(type) {
+	case *CallTool, *ListServers, *GetCapabilities, *DescribeTree, *HealthCheck, *usageReport, *whoAreYou:
+	default: // anything else may change what the directory shows
+		r.dirDirty = true
+		defer r.publishDirectory()
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.spawnFixed(ctx)
@@ -369,6 +378,9 @@ func (r *rootActor) update(m *statusUpdate) {
 	e.state, e.pid, e.group, e.gen = m.State, m.PID, m.Group, m.Gen
 	if m.Info != nil {
 		e.info = m.Info
+	}
+	if m.conn != nil {
+		e.conn, e.connGen = m.conn, m.Gen
 	}
 	if m.State == StateRunning {
 		e.startedAt, e.nextRestart = m.Since, time.Time{}

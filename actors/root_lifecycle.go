@@ -107,6 +107,8 @@ func (r *rootActor) cancelRestart(e *entry) {
 // restarted at once.
 func (r *rootActor) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, who *actor.PID,
 	_ *actor.RestartStatistics, reason any, _ any) {
+	r.dirDirty = true
+	defer r.publishDirectory()
 	e, ok := r.byActor[who.Id]
 	if !ok {
 		r.deps.log.Error().Interface("reason", reason).Str("actor", who.Id).Msg("actor failed; restarting")

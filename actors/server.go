@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -126,12 +127,17 @@ func (a *serverActor) start(ctx actor.Context) {
 	conn, err := child.Start(child.Options{
 		Command: a.spec.Command, Args: a.spec.Args, Env: a.spec.Env, Dir: a.spec.Dir,
 		Log: a.log, Shim: a.deps.shim, Owner: a.deps.owner,
-		OnExit: func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
+		OnExit:       func(e child.Exit) { root.Send(self, &childExited{gen: gen, exit: e}) },
+		Capabilities: a.deps.childCaps,
 		OnNotification: func(m *wire.Msg) {
 			if m.Method == "notifications/tools/list_changed" {
 				root.Send(self, &toolsChanged{gen: gen})
 			}
+			if c := a.deps.clients.get(); c != nil {
+				c.ChildNotification(a.spec.ID, m)
+			}
 		},
+		OnRequest: a.childRequest,
 	})
 	if err != nil {
 		ctx.Send(self, &childStartFailed{gen: gen, err: err})
@@ -157,6 +163,29 @@ func (a *serverActor) start(ctx actor.Context) {
 	}()
 }
 
+// childRequest hands a request of the child (sampling, elicitation,
+// roots) to the client, or refuses it when there is none.
+func (a *serverActor) childRequest(conn *child.Conn, m *wire.Msg) {
+	if m.Method == "ping" {
+		_ = conn.Respond(m.ID, nil)
+		return
+	}
+	c := a.deps.clients.get()
+	if c == nil {
+		_ = conn.RespondError(m.ID, &wire.Error{Code: wire.CodeMethodNotFound,
+			Message: m.Method + " is not available: no MCP client is connected to metamcp to answer it"})
+		return
+	}
+	id := m.ID
+	c.ChildRequest(a.spec.ID, m, func(result json.RawMessage, e *wire.Error) {
+		if e != nil {
+			_ = conn.RespondError(id, e)
+			return
+		}
+		_ = conn.Respond(id, result)
+	})
+}
+
 // tell keeps the root's view of this server current.
 func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
 	pid, group := 0, 0
@@ -164,7 +193,7 @@ func (a *serverActor) tell(ctx actor.Context, state string, info *child.Info) {
 		pid, group = a.conn.PID(), a.conn.GroupID()
 	}
 	ctx.Send(ctx.Parent(), &statusUpdate{Actor: ctx.Self(), ID: a.spec.ID, State: state, PID: pid, Group: group, Gen: a.gen,
-		Since: time.Now(), Info: info})
+		Since: time.Now(), Info: info, conn: a.conn})
 }
 
 // failWaiters answers the create or restart requests still waiting for a

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,11 @@ type Options struct {
 	// both before it returns.
 	DeferStartup time.Duration
 
+	// ChildCapabilities are the client capabilities metamcp declares to
+	// each child in initialize (default {}): a gateway front end declares
+	// what it forwards (sampling, elicitation, roots).
+	ChildCapabilities json.RawMessage
+
 	storeOptions func(*eventstore.Options) // tests: adjust the event store's options
 }
 
@@ -68,6 +74,10 @@ type deps struct {
 	store    *eventstore.Store
 	specs    *specstore.Store // the servers to restore in the next run
 	startup  *startup         // server actors run its begin before forking a child
+	dir      directory        // the gateway's snapshot of the servers (directory.go)
+	clients  clientsHolder    // who answers the children's requests (relay.go)
+	// childCaps are the client capabilities declared to every child.
+	childCaps json.RawMessage
 }
 
 // reply sends a message to a requester from outside an actor context.
@@ -125,7 +135,7 @@ func Start(o Options) (*System, error) {
 	policy := policyFromConfig(o.Config).over(o.Policy).withDefaults()
 	d := &deps{cfg: o.Config, log: o.Log, root: as.Root, onEvent: o.OnEvent, now: o.Now, noSweep: o.NoSweep,
 		resolver: &resolver{cfg: o.Config, catalog: o.Catalog, self: o.Executable, policy: policy}, store: store,
-		specs: specs}
+		specs: specs, childCaps: o.ChildCapabilities}
 	d.owner = child.NewOwnerMark()
 	d.startup = &startup{exe: o.Executable, owner: d.owner, log: o.Log, root: as.Root, swept: make(chan struct{})}
 	if shimOn(o.Config.ProcessShim) {

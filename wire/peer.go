@@ -43,13 +43,23 @@ func NewPeer(w *Writer) *Peer { return &Peer{w: w, pending: map[int64]Done{}} }
 // reading goroutine (or from Close, or at once when the write fails). It
 // returns the request's id, for Forget.
 func (p *Peer) Go(method string, params json.RawMessage, done Done) int64 {
-	id := p.nextID.Add(1)
+	id := p.NewID()
+	p.Send(id, method, params, done)
+	return id
+}
+
+// NewID reserves the id of a request to Send: for a caller that must know
+// it before the answer can come (to arm a timer that cancels it).
+func (p *Peer) NewID() int64 { return p.nextID.Add(1) }
+
+// Send is Go with an id from NewID.
+func (p *Peer) Send(id int64, method string, params json.RawMessage, done Done) {
 	p.mu.Lock()
 	if p.closed != nil {
 		err := p.closed
 		p.mu.Unlock()
 		done(nil, err)
-		return id
+		return
 	}
 	p.pending[id] = done
 	p.mu.Unlock()
@@ -57,7 +67,6 @@ func (p *Peer) Go(method string, params json.RawMessage, done Done) int64 {
 	if err != nil && p.Forget(id) {
 		done(nil, err)
 	}
-	return id
 }
 
 // Forget drops a pending request; it reports whether it was still pending

@@ -37,7 +37,10 @@ type Options struct {
 	// elicitation, roots, ping); answer it with Respond or RespondError. It
 	// is called from the reading goroutine and must not block. nil: pings
 	// are answered and every other request is refused.
-	OnRequest func(m *wire.Msg)
+	OnRequest func(c *Conn, m *wire.Msg)
+	// Capabilities are the client capabilities declared to the child in
+	// initialize (default {}): a gateway declares those it forwards.
+	Capabilities json.RawMessage
 	// Shim, when set, is an executable that understands
 	// "shim --ppid PID -- CMD ARGS..." (metamcp itself). Where the platform
 	// supports it (Linux, macOS), the child runs under it so that no
@@ -276,7 +279,7 @@ func (c *Conn) waitExit(d time.Duration) bool {
 func (c *Conn) onRequest(m *wire.Msg) {
 	switch {
 	case c.opts.OnRequest != nil:
-		c.opts.OnRequest(m)
+		c.opts.OnRequest(c, m)
 	case m.Method == "ping":
 		_ = c.peer.Respond(m.ID, nil)
 	default:

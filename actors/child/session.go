@@ -69,9 +69,13 @@ func (c *Conn) Initialize(ctx context.Context) (*Info, error) {
 }
 
 func (c *Conn) handshake(ctx context.Context) (*Info, error) {
+	caps := c.opts.Capabilities
+	if len(caps) == 0 {
+		caps = json.RawMessage("{}")
+	}
 	params := map[string]any{
 		"protocolVersion": ProtocolVersion,
-		"capabilities":    map[string]any{},
+		"capabilities":    caps,
 		"clientInfo":      map[string]any{"name": ClientName, "version": ClientVersion},
 	}
 	raw, err := c.Request(ctx, "initialize", params)
@@ -85,11 +89,11 @@ func (c *Conn) handshake(ctx context.Context) (*Info, error) {
 	if err := c.Notify(ctx, "notifications/initialized", nil); err != nil {
 		return nil, fmt.Errorf("initialized: %w", err)
 	}
-	caps, _ := json.Marshal(ir.Capabilities)
+	declared, _ := json.Marshal(ir.Capabilities)
 	info := &Info{
 		ProtocolVersion: ir.ProtocolVersion, ServerName: ir.ServerInfo.Name,
 		ServerVersion: ir.ServerInfo.Version, Instructions: ir.Instructions,
-		Capabilities: caps, Tools: []Tool{}, Resources: []string{}, Prompts: []string{},
+		Capabilities: declared, Tools: []Tool{}, Resources: []string{}, Prompts: []string{},
 	}
 	if _, ok := ir.Capabilities["tools"]; ok {
 		if info.Tools, err = c.ListTools(ctx); err != nil {
@@ -235,12 +239,23 @@ func (c *Conn) Go(method string, params json.RawMessage, done wire.Done) int64 {
 	return c.peer.Go(method, params, done)
 }
 
+// NewID reserves a request id for Send.
+func (c *Conn) NewID() int64 { return c.peer.NewID() }
+
+// Send is Go with an id from NewID.
+func (c *Conn) Send(id int64, method string, params json.RawMessage, done wire.Done) {
+	c.peer.Send(id, method, params, done)
+}
+
 // Cancel stops waiting for request id and tells the child to stop working
-// on it (notifications/cancelled), unless it has answered already.
-func (c *Conn) Cancel(id int64, reason string) {
+// on it (notifications/cancelled), unless it has answered already: it
+// reports whether it did (then the request's Done is never called).
+func (c *Conn) Cancel(id int64, reason string) bool {
 	if c.peer.Forget(id) {
 		c.cancelled(id, reason)
+		return true
 	}
+	return false
 }
 
 func (c *Conn) cancelled(id int64, reason string) {
