@@ -34,6 +34,15 @@ type DirServer struct {
 // Running says whether the server's child is up and reachable by Relay.
 func (s *DirServer) Running() bool { return s.route != nil }
 
+// Gen numbers the server's running child (0: none): a new number is a
+// new process, which has yet to hear what earlier ones were told.
+func (s *DirServer) Gen() uint64 {
+	if s.route == nil {
+		return 0
+	}
+	return s.route.gen
+}
+
 // route is the running child of a server, for the gateway's relay path.
 type route struct {
 	conn  *child.Conn

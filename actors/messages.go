@@ -63,9 +63,13 @@ type CallTool struct {
 	ServerID  string
 	Tool      string
 	Arguments json.RawMessage
-	Deadline  time.Time // zero: the server's timeout from now
-	Ctx       context.Context
-	arrived   time.Time // when the root received it
+	// Params, when set, are the whole params of the child's tools/call as
+	// the gateway relays them (name, arguments, _meta); Tool is then for
+	// the events only.
+	Params   json.RawMessage
+	Deadline time.Time // zero: the server's timeout from now
+	Ctx      context.Context
+	arrived  time.Time // when the root received it
 }
 
 // ListServers asks for every server. Reply: *ServerList.

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,4 +181,14 @@ func isToolError(raw json.RawMessage) bool {
 	var f isErrorField
 	_ = json.Unmarshal(raw, &f)
 	return f.IsError
+}
+
+// Notify sends a notification to a server's running child; false when it
+// has none.
+func (s *System) Notify(srv *DirServer, method string, params json.RawMessage) bool {
+	rt := srv.route
+	if rt == nil || isClosed(rt.conn.Reaped()) {
+		return false
+	}
+	return rt.conn.Notify(context.Background(), method, params) == nil
 }

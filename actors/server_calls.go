@@ -49,7 +49,13 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 		defer a.wg.Done()
 		cctx, cancel := callContext(parent, m)
 		t0 := time.Now()
-		raw, err := conn.CallTool(cctx, m.Tool, m.Arguments)
+		var raw json.RawMessage
+		var err error
+		if m.Params != nil {
+			raw, err = conn.Request(cctx, "tools/call", m.Params)
+		} else {
+			raw, err = conn.CallTool(cctx, m.Tool, m.Arguments)
+		}
 		cancel()
 		if err != nil && parent.Err() != nil && !crashed(err) {
 			err = fmt.Errorf("%w: the server was stopped during the call", ErrStopping)

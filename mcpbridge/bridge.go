@@ -28,15 +28,34 @@ Start one with create_server (a template such as basic_calculator, or a script) 
 look at its tools with get_server_capabilities, and call them with execute_on_server.
 orchestrate_task starts one server per capability you need. Servers that crash are restarted under the same server_id.`
 
+// Options shape the front end for a mode (docs/gateway.md).
+type Options struct {
+	// NoMetaTools leaves the meta tools out (mode gateway).
+	NoMetaTools bool
+	// Gateway declares what a gateway session (package session) serves
+	// besides tools: resources with subscriptions, prompts, logging and
+	// completion, each with list changes.
+	Gateway bool
+}
+
 // New builds the MCP server with metamcp's tools.
 func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
+	return NewWith(sys, version, log, Options{})
+}
+
+// NewWith builds the MCP server for a mode.
+func NewWith(sys *actors.System, version string, log zerolog.Logger, o Options) *Bridge {
 	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}}
-	b.srv = server.NewMCPServer("metamcp", version,
-		server.WithHooks(b.hooks),
-		server.WithToolCapabilities(true),
-		server.WithInstructions(Instructions),
-		server.WithRecovery(),
-	)
+	opts := []server.ServerOption{server.WithHooks(b.hooks), server.WithToolCapabilities(true),
+		server.WithInstructions(Instructions), server.WithRecovery()}
+	if o.Gateway {
+		opts = append(opts, server.WithResourceCapabilities(true, true), server.WithPromptCapabilities(true),
+			server.WithLogging(), server.WithCompletions())
+	}
+	b.srv = server.NewMCPServer("metamcp", version, opts...)
+	if o.NoMetaTools {
+		return b
+	}
 	for _, t := range b.tools() {
 		b.srv.AddTool(t.def, b.guard(t.def.Name, t.handle))
 	}

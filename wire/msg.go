@@ -179,3 +179,26 @@ func appendEscape(b []byte, c byte) []byte {
 	const hex = "0123456789abcdef"
 	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 }
+
+// AppendMessage appends m as it would be sent, its raw parts as they are.
+func AppendMessage(b []byte, m *Msg) []byte {
+	b = append(b, `{"jsonrpc":"2.0"`...)
+	if hasID(m.ID) {
+		b = append(append(b, `,"id":`...), m.ID...)
+	}
+	if m.Method != "" {
+		b = append(b, `,"method":`...)
+		b = AppendString(b, m.Method)
+	}
+	if len(m.Params) > 0 {
+		b = append(append(b, `,"params":`...), m.Params...)
+	}
+	if len(m.Result) > 0 {
+		b = append(append(b, `,"result":`...), m.Result...)
+	}
+	if m.Error != nil {
+		e, _ := json.Marshal(m.Error)
+		b = append(append(b, `,"error":`...), e...)
+	}
+	return append(b, '}')
+}

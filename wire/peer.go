@@ -123,6 +123,9 @@ func (p *Peer) RespondError(id json.RawMessage, e *Error) error {
 	return p.w.Build(func(b []byte) []byte { return AppendError(b, id, e) })
 }
 
+// Write sends a message built elsewhere (one JSON object).
+func (p *Peer) Write(msg []byte) error { return p.w.Write(msg) }
+
 // Pending counts requests still waiting for an answer.
 func (p *Peer) Pending() int {
 	p.mu.Lock()

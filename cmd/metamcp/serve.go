@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"github.com/metamcp/metamcp/config"
 	"github.com/metamcp/metamcp/control"
 	"github.com/metamcp/metamcp/mcpbridge"
+	"github.com/metamcp/metamcp/session"
 	"github.com/metamcp/metamcp/templates"
 )
 
@@ -102,8 +104,14 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	// The guardian and the orphan sweep wait until initialize is answered
 	// (below), so that they do not compete with it for the CPU; no child
 	// starts before the guardian does (docs/supervision.md).
+	mode, expose := "both", true // interim until the mode and expose_tools keys land
+	showMeta, showChildren := mode != "gateway", mode != "meta" && expose
+	var childCaps json.RawMessage
+	if showChildren { // the gateway forwards these to the client (docs/gateway.md)
+		childCaps = json.RawMessage(`{"roots":{"listChanged":true},"sampling":{},"elicitation":{}}`)
+	}
 	sys, err := actors.Start(actors.Options{Config: cfg, Catalog: catalog, Log: log, OnEvent: metrics.Observe,
-		DeferStartup: deferStartup})
+		DeferStartup: deferStartup, ChildCapabilities: childCaps})
 	if err != nil {
 		return err
 	}
@@ -117,12 +125,14 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bridge := mcpbridge.New(sys, version, log)
+	bridge := mcpbridge.NewWith(sys, version, log, mcpbridge.Options{NoMetaTools: !showMeta, Gateway: showChildren})
 	if ctl != nil {
 		bridge.OnInitialize(ctl.SetClient)
 	}
 	bridge.OnInitialize(func(string, string) { go func() { gcOn(); sys.StartBackground() }() })
-	serveErr := bridge.Serve(ctx, os.Stdin, out)
+	sess := session.New(session.Options{System: sys, Meta: bridge.MCPServer(), ShowMeta: showMeta,
+		ShowChildren: showChildren, Log: log})
+	serveErr := sess.Serve(ctx, os.Stdin, out)
 
 	t0 := time.Now()
 	if ctl != nil {

@@ -1,0 +1,193 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/wire"
+)
+
+// callParams are the fields of a tools/call the gateway reads; the
+// arguments stay raw.
+type callParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+	Meta      json.RawMessage `json:"_meta"`
+}
+
+// toolsCall is the hot path: a child tool by its gateway name goes
+// straight to its server's child; a meta tool (or an unknown name) to the
+// meta front end.
+func (s *Session) toolsCall(m *wire.Msg) {
+	var p callParams
+	if err := json.Unmarshal(m.Params, &p); err != nil {
+		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: "tools/call params: " + err.Error()})
+		return
+	}
+	rt, ok := s.cat.Load().tools[p.Name]
+	if !ok {
+		s.delegate(m)
+		return
+	}
+	token, meta := s.childMeta(p.Meta)
+	params := callBody(rt.tool, p.Arguments, meta)
+	key := string(m.ID)
+	done := func(resp *wire.Msg, err error) {
+		s.dropToken(token)
+		if s.untrack(key) {
+			s.callAnswer(m.ID, resp, err)
+		}
+	}
+	s.track(key, func(string) {}) // replaced below once the call is under way
+	if cancel, ok := s.sys.Relay(rt.srv, "tools/call", params, time.Time{}, done); ok {
+		s.retrack(key, func(reason string) { cancel(reason); s.dropToken(token) })
+		return
+	}
+	s.viaActors(m, rt, params, token)
+}
+
+// retrack replaces the cancel of a request still in flight.
+func (s *Session) retrack(key string, cancel func(string)) {
+	s.mu.Lock()
+	if _, ok := s.inflight[key]; ok {
+		s.inflight[key] = cancel
+	}
+	s.mu.Unlock()
+}
+
+// viaActors calls a server that has no running child (restarting,
+// starting) the actor way: the root holds the call until the child is
+// ready or the call's deadline passes.
+func (s *Session) viaActors(m *wire.Msg, rt toolRoute, params json.RawMessage, token string) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	key := string(m.ID)
+	s.retrack(key, func(string) { cancel() })
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		defer s.dropToken(token)
+		res, err := s.sys.Ask(&actors.CallTool{ServerID: rt.srv.ID, Tool: rt.tool, Params: params, Ctx: ctx}, callBound)
+		if !s.untrack(key) {
+			return
+		}
+		if err != nil {
+			s.callAnswer(m.ID, nil, err)
+			return
+		}
+		s.callAnswer(m.ID, &wire.Msg{Result: res.(*actors.ToolResult).Result}, nil)
+	}()
+}
+
+// callBound guards against a reply lost to a bug; the actors answer every
+// call by its deadline (timeout_seconds is at most 3600).
+const callBound = 3600*time.Second + time.Minute
+
+// callAnswer answers a gateway tool call: the child's result or JSON-RPC
+// error as it came, or a tool error saying what happened (a crash, a
+// timeout, a restart) that the model and the person can act on.
+func (s *Session) callAnswer(id json.RawMessage, resp *wire.Msg, err error) {
+	switch {
+	case err != nil:
+		_ = s.peer.Respond(id, toolError(err))
+	case resp.Error != nil:
+		_ = s.peer.RespondError(id, resp.Error)
+	default:
+		_ = s.peer.Respond(id, resp.Result)
+	}
+}
+
+// toolError is a CallToolResult with isError and the message.
+func toolError(err error) json.RawMessage {
+	msg := err.Error()
+	if errors.Is(err, actors.ErrUnknownServer) {
+		msg += " (the server was stopped; tools/list shows what is there now)"
+	}
+	b := append([]byte(`{"content":[{"type":"text","text":`), wireString("metamcp: "+msg)...)
+	return append(b, `}],"isError":true}`...)
+}
+
+// callBody is the params of the child's tools/call.
+func callBody(tool string, args, meta json.RawMessage) json.RawMessage {
+	b := make([]byte, 0, len(tool)+len(args)+len(meta)+40)
+	b = append(b, `{"name":`...)
+	b = wire.AppendString(b, tool)
+	b = append(b, `,"arguments":`...)
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage("{}")
+	}
+	b = append(b, args...)
+	if len(meta) > 0 {
+		b = append(append(b, `,"_meta":`...), meta...)
+	}
+	return append(b, '}')
+}
+
+// modernPrefix marks the _meta keys of protocol 2026-07-28 that describe
+// the client's own request to metamcp; a child, which metamcp speaks to in
+// its own session, must not take them for its own.
+const modernPrefix = "io.modelcontextprotocol/"
+
+// childMeta is the _meta a child gets: the client's, without the keys of
+// the client's protocol session, with the progress token replaced by one
+// of ours (returned, "" when none) that routes the child's progress back.
+func (s *Session) childMeta(meta json.RawMessage) (token string, out json.RawMessage) {
+	if len(meta) == 0 || string(meta) == "null" {
+		return "", nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(meta, &fields) != nil {
+		return "", nil
+	}
+	for k := range fields {
+		if strings.HasPrefix(k, modernPrefix) {
+			delete(fields, k)
+		}
+	}
+	if client, ok := fields["progressToken"]; ok {
+		token = "metamcp-" + strconv.FormatInt(s.tokenN.Add(1), 10)
+		s.mu.Lock()
+		s.tokens[token] = client
+		s.mu.Unlock()
+		fields["progressToken"] = json.RawMessage(wireString(token))
+	}
+	if len(fields) == 0 {
+		return token, nil
+	}
+	out, _ = json.Marshal(fields)
+	return token, out
+}
+
+func (s *Session) dropToken(token string) {
+	if token == "" {
+		return
+	}
+	s.mu.Lock()
+	delete(s.tokens, token)
+	s.mu.Unlock()
+}
+
+func wireString(v string) []byte { return wire.AppendString(nil, v) }
+
+// toolsList answers tools/list: the meta tools, then the children's.
+func (s *Session) toolsList(m *wire.Msg) {
+	var b bytes.Buffer
+	b.WriteString(`{"tools":[`)
+	if s.opts.ShowMeta {
+		b.Write(s.metaTools())
+	}
+	if c := s.cat.Load(); len(c.list) > 0 {
+		if b.Len() > len(`{"tools":[`) {
+			b.WriteByte(',')
+		}
+		b.Write(c.list)
+	}
+	b.WriteString(`]}`)
+	_ = s.peer.Respond(m.ID, b.Bytes())
+}
