@@ -59,3 +59,12 @@ func NewToolTable(refs []ToolRef, reserved map[string]bool) *ToolTable {
 func (t *ToolTable) Refs() []ToolRef                    { return t.refs }
 func (t *ToolTable) Exposed(r ToolRef) string           { return t.exposed[r] }
 func (t *ToolTable) Lookup(name string) (ToolRef, bool) { r, ok := t.back[name]; return r, ok }
+
+// ExposeURI (interim): <server>+<uri>.
+func ExposeURI(server, uri string) string { return Sanitize(server) + "+" + uri }
+
+// ResolveURI (interim) undoes ExposeURI.
+func ResolveURI(exposed string) (server, uri string, ok bool) {
+	server, uri, ok = strings.Cut(exposed, "+")
+	return server, uri, ok && server != ""
+}

@@ -36,9 +36,10 @@ type Session struct {
 	peer *wire.Peer // the client
 	meta *metaSession
 
-	cat   atomic.Pointer[catalog]
-	caps  atomic.Pointer[clientCaps]
-	level atomic.Pointer[json.RawMessage] // the client's logging/setLevel params
+	cat     atomic.Pointer[catalog]
+	prompts atomic.Pointer[promptTable] // as the last prompts/list named them
+	caps    atomic.Pointer[clientCaps]
+	level   atomic.Pointer[json.RawMessage] // the client's logging/setLevel params
 
 	ctx    context.Context // ends when the session does
 	cancel context.CancelFunc
