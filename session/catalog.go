@@ -37,25 +37,26 @@ func listed(s *actors.DirServer) bool {
 // and renders their definitions under those names.
 func buildCatalog(d *actors.Directory, reserved map[string]bool) *catalog {
 	c := &catalog{version: d.Version, tools: map[string]toolRoute{}, byID: map[string]*actors.DirServer{}}
-	var refs []gateway.ToolRef
-	defs := map[gateway.ToolRef]json.RawMessage{}
+	var refs []gateway.Ref
+	var defs []json.RawMessage
 	for _, s := range d.Servers {
 		c.byID[s.ID] = s
 		if !listed(s) {
 			continue
 		}
 		for _, t := range s.Info.Tools {
-			ref := gateway.ToolRef{ServerID: s.ID, Server: serverName(s), Tool: t.Name}
-			refs = append(refs, ref)
-			defs[ref] = t.Raw
+			refs = append(refs, gateway.Ref{ServerID: s.ID, Server: serverName(s), Name: t.Name})
+			defs = append(defs, t.Raw)
 		}
 	}
-	table := gateway.NewToolTable(refs, reserved)
+	names := gateway.AssignNames(refs, reserved)
 	var list bytes.Buffer
-	for _, ref := range table.Refs() {
-		name := table.Exposed(ref)
-		c.tools[name] = toolRoute{srv: c.byID[ref.ServerID], tool: ref.Tool}
-		def, err := renamed(defs[ref], name)
+	for i, ref := range refs {
+		if _, dup := c.tools[names[i]]; dup {
+			continue // a tool the child listed twice
+		}
+		c.tools[names[i]] = toolRoute{srv: c.byID[ref.ServerID], tool: ref.Name}
+		def, err := renamed(defs[i], names[i])
 		if err != nil {
 			continue // not an object: nothing a client could use
 		}

@@ -12,7 +12,8 @@ import (
 
 // promptTable names the children's prompts as the last prompts/list did.
 type promptTable struct {
-	names *gateway.ToolTable
+	names *gateway.Table
+	refs  []gateway.Ref // in listing order
 	byID  map[string]*actors.DirServer
 }
 
@@ -21,32 +22,36 @@ type promptTable struct {
 func (s *Session) promptsList(ctx context.Context) (json.RawMessage, *wire.Error) {
 	t, items := s.listPrompts(ctx)
 	all := []item{}
-	for _, ref := range t.names.Refs() {
+	for _, ref := range t.refs {
+		name, _ := t.names.Exposed(ref)
 		it := items[ref]
-		it["name"] = wireString(t.names.Exposed(ref))
+		it["name"] = wireString(name)
 		all = append(all, it)
 	}
 	b, _ := json.Marshal(map[string]any{"prompts": all})
 	return b, nil
 }
 
-func (s *Session) listPrompts(ctx context.Context) (*promptTable, map[gateway.ToolRef]item) {
+func (s *Session) listPrompts(ctx context.Context) (*promptTable, map[gateway.Ref]item) {
 	lists := s.listOf(ctx, "prompts/list", "prompts", "prompts")
-	items := map[gateway.ToolRef]item{}
+	servers := s.sortedServers()
+	items := map[gateway.Ref]item{}
 	t := &promptTable{byID: map[string]*actors.DirServer{}}
-	var refs []gateway.ToolRef
-	for srv, list := range lists {
+	var refs []gateway.Ref
+	for _, srv := range servers {
 		t.byID[srv.ID] = srv
-		for _, it := range list {
+		for _, it := range lists[srv] {
 			var name string
 			if json.Unmarshal(it["name"], &name) != nil {
 				continue
 			}
-			ref := gateway.ToolRef{ServerID: srv.ID, Server: serverName(srv), Tool: name}
-			refs, items[ref] = append(refs, ref), it
+			ref := gateway.Ref{ServerID: srv.ID, Server: serverName(srv), Name: name}
+			if _, dup := items[ref]; !dup {
+				refs, items[ref] = append(refs, ref), it
+			}
 		}
 	}
-	t.names = gateway.NewToolTable(refs, nil)
+	t.names, t.refs = gateway.NewTable(refs, nil), refs
 	s.prompts.Store(t)
 	return t, items
 }
@@ -60,7 +65,7 @@ func (s *Session) promptRef(ctx context.Context, name string) (*actors.DirServer
 			t, _ = s.listPrompts(ctx)
 		}
 		if ref, ok := t.names.Lookup(name); ok {
-			return t.byID[ref.ServerID], ref.Tool, nil
+			return t.byID[ref.ServerID], ref.Name, nil
 		}
 	}
 	return nil, "", &wire.Error{Code: wire.CodeInvalidParams,

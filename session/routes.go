@@ -18,9 +18,9 @@ import (
 func (s *Session) routed(ctx context.Context, m *wire.Msg) (json.RawMessage, *wire.Error) {
 	switch m.Method {
 	case "resources/list":
-		return s.mergedList(ctx, m.Method, "resources", "resources", s.exposeField("uri"))
+		return s.mergedList(ctx, m.Method, "resources", "resources", exposeField("uri"))
 	case "resources/templates/list":
-		return s.mergedList(ctx, m.Method, "resources", "resourceTemplates", s.exposeField("uriTemplate"))
+		return s.mergedList(ctx, m.Method, "resources", "resourceTemplates", exposeField("uriTemplate"))
 	case "prompts/list":
 		return s.promptsList(ctx)
 	case "resources/read":
@@ -143,11 +143,11 @@ func (s *Session) mergedList(ctx context.Context, method, what, key string, rewr
 func (s *Session) sortedServers() []*actors.DirServer { return s.sys.Directory().Servers }
 
 // exposeField rewrites a URI field to its gateway form.
-func (s *Session) exposeField(field string) func(*actors.DirServer, item) {
+func exposeField(field string) func(*actors.DirServer, item) {
 	return func(srv *actors.DirServer, it item) {
 		var uri string
 		if json.Unmarshal(it[field], &uri) == nil {
-			it[field] = wireString(gateway.ExposeURI(serverName(srv), uri))
+			it[field] = wireString(gateway.ExposeURI(srv.ID, serverName(srv), uri))
 		}
 	}
 }
@@ -169,23 +169,21 @@ func (s *Session) byURI(ctx context.Context, m *wire.Msg, read bool) (json.RawMe
 	if e != nil || !read {
 		return res, e
 	}
-	return exposeContents(res, serverName(srv)), nil
+	return exposeContents(res, srv), nil
 }
 
 // serverOfURI finds the server a gateway URI belongs to.
 func (s *Session) serverOfURI(uri string) (*actors.DirServer, string, *wire.Error) {
-	name, orig, ok := gateway.ResolveURI(uri)
+	id, orig, ok := gateway.ResolveURI(uri)
 	if !ok {
 		return nil, "", &wire.Error{Code: wire.CodeInvalidParams,
-			Message: fmt.Sprintf("unknown resource %q: metamcp's resource URIs start with the server's name (see resources/list)", uri)}
+			Message: fmt.Sprintf("unknown resource %q: metamcp's resource URIs are metamcp://<server>.<server_id>/<uri> (see resources/list)", uri)}
 	}
-	for _, srv := range s.sortedServers() {
-		if gateway.Sanitize(serverName(srv)) == name && listed(srv) {
-			return srv, orig, nil
-		}
+	if srv, ok := s.cat.Load().byID[id]; ok && listed(srv) {
+		return srv, orig, nil
 	}
 	return nil, "", &wire.Error{Code: wire.CodeInvalidParams,
-		Message: fmt.Sprintf("unknown resource %q: no server named %q is running (list_servers shows them)", uri, name)}
+		Message: fmt.Sprintf("unknown resource %q: server %s is not running (list_servers shows the servers)", uri, id)}
 }
 
 // forward sends params to a child and returns its answer as the client's.
@@ -206,7 +204,7 @@ func asWireError(err error) *wire.Error {
 }
 
 // exposeContents gives a read result's contents the gateway's URIs.
-func exposeContents(res json.RawMessage, server string) json.RawMessage {
+func exposeContents(res json.RawMessage, srv *actors.DirServer) json.RawMessage {
 	var r map[string]json.RawMessage
 	var contents []item
 	if json.Unmarshal(res, &r) != nil || json.Unmarshal(r["contents"], &contents) != nil {
@@ -215,7 +213,7 @@ func exposeContents(res json.RawMessage, server string) json.RawMessage {
 	for _, c := range contents {
 		var uri string
 		if json.Unmarshal(c["uri"], &uri) == nil {
-			c["uri"] = wireString(gateway.ExposeURI(server, uri))
+			c["uri"] = wireString(gateway.ExposeURI(srv.ID, serverName(srv), uri))
 		}
 	}
 	r["contents"], _ = json.Marshal(contents)
@@ -230,6 +228,6 @@ func (s *Session) childUpdated(serverID string, m *wire.Msg) {
 	if json.Unmarshal(m.Params, &p) != nil || json.Unmarshal(p["uri"], &uri) != nil {
 		return
 	}
-	p["uri"] = wireString(gateway.ExposeURI(s.serverName(serverID), uri))
+	p["uri"] = wireString(gateway.ExposeURI(serverID, s.serverName(serverID), uri))
 	s.notifyWith(m.Method, p)
 }
