@@ -20,6 +20,8 @@ type Bridge struct {
 	srv   *server.MCPServer
 	log   zerolog.Logger
 	hooks *server.Hooks
+	// gateway: the children's tools are listed (their gateway names shown)
+	gateway bool
 }
 
 // Instructions tell the AI client how to use metamcp's tools.
@@ -45,7 +47,7 @@ func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
 
 // NewWith builds the MCP server for a mode.
 func NewWith(sys *actors.System, version string, log zerolog.Logger, o Options) *Bridge {
-	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}}
+	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}, gateway: o.Gateway}
 	opts := []server.ServerOption{server.WithHooks(b.hooks), server.WithToolCapabilities(true),
 		server.WithInstructions(Instructions), server.WithRecovery()}
 	if o.Gateway {

@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/gateway"
 )
 
 // askTimeout bounds waits for quick answers from the tree; calls and
@@ -127,6 +128,7 @@ func (b *Bridge) getServerCapabilities(_ context.Context, req mcp.CallToolReques
 	c := res.(*actors.Capabilities)
 	return success(map[string]any{
 		"server_id": id, "name": c.Server.Name, "status": "success", "tools": c.Tools,
+		"gateway_tools": b.gatewayNames(id),
 		"resources": c.Resources, "prompts": c.Prompts, "server_status": c.Server.Status,
 		"protocol_version": c.Info.ProtocolVersion,
 		"server_info":      map[string]any{"name": c.Info.ServerName, "version": c.Info.ServerVersion},
@@ -260,4 +262,24 @@ func (b *Bridge) getSupervisionTree(_ context.Context, req mcp.CallToolRequest) 
 		return failure(err, nil), nil
 	}
 	return success(map[string]any{"tree": res, "status": "success"}), nil
+}
+
+// gatewayNames maps each tool of a server to the name a client of the
+// gateway calls it by (docs/gateway.md); empty when children's tools are
+// not listed.
+func (b *Bridge) gatewayNames(id string) map[string]string {
+	names := map[string]string{}
+	if !b.gateway {
+		return names
+	}
+	reserved := map[string]bool{}
+	for name := range b.srv.ListTools() {
+		reserved[name] = true
+	}
+	for _, t := range gateway.Tools(b.sys.Directory(), reserved) {
+		if t.Ref.ServerID == id {
+			names[t.Ref.Name] = t.Name
+		}
+	}
+	return names
 }
