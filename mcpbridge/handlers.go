@@ -129,7 +129,7 @@ func (b *Bridge) getServerCapabilities(_ context.Context, req mcp.CallToolReques
 	return success(map[string]any{
 		"server_id": id, "name": c.Server.Name, "status": "success", "tools": c.Tools,
 		"gateway_tools": b.gatewayNames(id),
-		"resources": c.Resources, "prompts": c.Prompts, "server_status": c.Server.Status,
+		"resources":     c.Resources, "prompts": c.Prompts, "server_status": c.Server.Status,
 		"protocol_version": c.Info.ProtocolVersion,
 		"server_info":      map[string]any{"name": c.Info.ServerName, "version": c.Info.ServerVersion},
 	}), nil
