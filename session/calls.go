@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +32,14 @@ func (s *Session) toolsCall(m *wire.Msg) {
 		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: "tools/call params: " + err.Error()})
 		return
 	}
-	rt, ok := s.cat.Load().tools[p.Name]
+	c := s.cat.Load()
+	rt, ok := c.tools[p.Name]
 	if !ok {
-		s.delegate(m)
+		if _, meta := s.metaNames()[p.Name]; meta || !s.opts.ShowChildren {
+			s.delegate(m)
+			return
+		}
+		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: c.unknownTool(p.Name)})
 		return
 	}
 	token, meta := s.childMeta(p.Meta)
@@ -190,4 +197,21 @@ func (s *Session) toolsList(m *wire.Msg) {
 	}
 	b.WriteString(`]}`)
 	_ = s.peer.Respond(m.ID, b.Bytes())
+}
+
+// unknownTool says why a name is not a tool, and what is there instead.
+func (c *catalog) unknownTool(name string) string {
+	prefix, _, found := strings.Cut(name, "__")
+	var same []string
+	for exposed := range c.tools {
+		if found && strings.HasPrefix(exposed, prefix+"__") {
+			same = append(same, exposed)
+		}
+	}
+	if len(same) == 0 {
+		return fmt.Sprintf("unknown tool %q: no running server offers it; tools/list shows the tools there are "+
+			"(a child's tool is <server>__<tool>; list_servers shows the servers)", name)
+	}
+	sort.Strings(same)
+	return fmt.Sprintf("unknown tool %q: server %q has %s", name, prefix, strings.Join(same, ", "))
 }

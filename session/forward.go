@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/metamcp/metamcp/actors"
 	"github.com/metamcp/metamcp/wire"
@@ -68,11 +69,14 @@ func declares(srv *actors.DirServer, what string) bool {
 // reserved are the names a child tool may not take: the meta tools'.
 func (s *Session) reserved() map[string]bool {
 	r := map[string]bool{}
-	for name := range s.opts.Meta.ListTools() {
+	for name := range s.metaNames() {
 		r[name] = true
 	}
 	return r
 }
+
+// metaNames are the meta tools' names (none in mode gateway).
+func (s *Session) metaNames() map[string]*server.ServerTool { return s.opts.Meta.ListTools() }
 
 // metaTools renders the meta tools' definitions, comma-joined, sorted.
 func (s *Session) metaTools() []byte {
