@@ -15,10 +15,32 @@ import (
 
 var _ actors.Clients = (*Session)(nil)
 
-// directoryChanged rebuilds the catalog from a new directory and tells
-// the client what changed. It runs on the root's goroutine: quick, and
-// every write to the client is a notification.
+// directoryChanged is told of each new directory, on the root's
+// goroutine: it only wakes watchDirectory, so that a client slow to read
+// never holds up the root.
 func (s *Session) directoryChanged() {
+	select {
+	case s.dirty <- struct{}{}:
+	default: // a wake-up is pending already; it will read the newest
+	}
+}
+
+// watchDirectory keeps the catalog current until the session ends.
+func (s *Session) watchDirectory() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.dirty:
+			s.refresh()
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// refresh rebuilds the catalog from the newest directory and tells the
+// client what changed.
+func (s *Session) refresh() {
 	d := s.sys.Directory()
 	old := s.cat.Load()
 	if old != nil && old.version >= d.Version && old.version != 0 {

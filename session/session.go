@@ -51,6 +51,7 @@ type Session struct {
 	asked    map[childReq]int64             // a child's request → ours to the client
 	leveled  map[string]uint64              // server id → connection its log level was set on
 	tokenN   atomic.Int64
+	dirty    chan struct{} // a new directory is out (watchDirectory)
 }
 
 type childReq struct{ server, id string }
@@ -63,7 +64,7 @@ func New(o Options) *Session {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Session{opts: o, sys: o.System, log: o.Log, ctx: ctx, cancel: cancel,
 		inflight: map[string]func(string){}, tokens: map[string]json.RawMessage{},
-		asked: map[childReq]int64{}, leveled: map[string]uint64{}}
+		asked: map[childReq]int64{}, leveled: map[string]uint64{}, dirty: make(chan struct{}, 1)}
 }
 
 // Serve speaks MCP over in and out until in ends or ctx is cancelled (then
@@ -78,9 +79,11 @@ func (s *Session) Serve(ctx context.Context, in io.Reader, out io.Writer) error 
 	defer s.stopMeta()
 	s.cat.Store(&catalog{})
 	if s.opts.ShowChildren {
+		s.refresh()
+		s.wg.Add(1)
+		go s.watchDirectory()
 		s.sys.SetClients(s)
 		s.sys.OnDirectory(s.directoryChanged)
-		s.directoryChanged()
 	}
 	read := make(chan error, 1)
 	go func() { read <- s.peer.Serve(wire.NewReader(in, 0)) }()
