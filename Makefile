@@ -12,7 +12,7 @@ TPLBIN   := $(CURDIR)/bin/metamcp-templates
 INTEROP  := $(CURDIR)/testdata/interop
 PLATFORMS := darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: all build install test unit cross interop-deps demo bench lint clean
+.PHONY: all build install test unit cross interop-deps gosdk demo bench lint clean
 
 all: build
 
@@ -31,9 +31,15 @@ $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-l
 	cd $(INTEROP) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# An MCP server on the official Go SDK (pinned in testdata/gosdk/go.mod),
+# with tool names clients refuse, for the gateway's naming tests.
+GOSDK := $(CURDIR)/bin/gosdk-odd
+gosdk:
+	cd testdata/gosdk && $(GO) build -o $(GOSDK) .
+
 # Everything, with the race detector, against the built binary and real peers.
-test: build interop-deps cross
-	METAMCP_BIN=$(BIN) METAMCP_INTEROP=1 $(GO) test -race -count=1 -timeout 15m ./...
+test: build interop-deps gosdk cross
+	METAMCP_BIN=$(BIN) METAMCP_GOSDK=$(GOSDK) METAMCP_INTEROP=1 $(GO) test -race -count=1 -timeout 15m ./...
 
 # Only the Go tests (no npm), quick.
 unit:

@@ -121,3 +121,24 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// callText calls any tool and returns its result, isError and the text of
+// its first content item (children's tools need not answer in JSON).
+func callText(t *testing.T, s *mcpServe, tool string, args map[string]any) (*mcp.CallToolResult, bool, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name, req.Params.Arguments = tool, args
+	res, err := s.c.CallTool(ctx, req)
+	if err != nil {
+		t.Fatalf("%s: %v", tool, err)
+	}
+	text := ""
+	if len(res.Content) > 0 {
+		if c, ok := mcp.AsTextContent(res.Content[0]); ok {
+			text = c.Text
+		}
+	}
+	return res, res.IsError, text
+}
