@@ -31,6 +31,7 @@ var serveFlags = []struct{ flag, key, usage string }{
 	{"pool-idle-ttl", "pool_idle_ttl_seconds", "seconds before an idle pooled server is stopped"},
 	{"session", "session", "name of the session whose state (events, servers) this instance uses (default \"default\")"},
 	{"state-dir", "state_directory", "directory of the sessions' state"},
+	{"mode", "mode", "what the client is offered: meta (the meta tools), gateway (the servers' own tools, resources and prompts) or both (default \"both\")"},
 }
 
 func serveCmd() *cobra.Command {
