@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/metamcp/metamcp/actors/child"
+	"github.com/metamcp/metamcp/config"
 )
 
 // Directory is a snapshot of the servers as a gateway front end sees them:
@@ -27,6 +28,9 @@ type DirServer struct {
 	// Info is what the last handshake learned (tools, capabilities), kept
 	// while the server restarts; nil before its first handshake.
 	Info *child.Info
+	// Tools filters which of its tools a gateway lists (the server's
+	// config.tools, else its template's); the zero filter allows all.
+	Tools config.ToolFilter
 
 	route *route // the running child, or nil
 }
@@ -94,7 +98,7 @@ func (r *rootActor) publishDirectory() {
 
 func dirServer(e *entry) *DirServer {
 	s := &DirServer{ID: e.spec.ID, Name: e.spec.Name, Template: e.spec.Template, State: e.state,
-		Timeout: e.spec.Timeout, Info: e.info}
+		Timeout: e.spec.Timeout, Info: e.info, Tools: e.spec.Tools}
 	if e.state == StateRunning && e.conn != nil && e.gen == e.connGen {
 		s.route = &route{conn: e.conn, gen: e.gen, stats: e.stats}
 	}

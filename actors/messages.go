@@ -10,6 +10,7 @@ import (
 
 	"github.com/metamcp/metamcp/actors/child"
 	"github.com/metamcp/metamcp/actors/specstore"
+	"github.com/metamcp/metamcp/config"
 )
 
 // Message is the closed set of messages metamcp's actors exchange. Requests
@@ -43,6 +44,8 @@ type ServerConfig struct {
 	Args           []string          `json:"args,omitempty"`
 	Cwd            string            `json:"cwd,omitempty"`
 	Restart        *RestartConfig    `json:"restart,omitempty"`
+	// Tools filters the tools gateway mode lists; nil: the template's.
+	Tools *config.ToolFilter `json:"tools,omitempty"`
 }
 
 // RestartConfig is create_server's "config.restart": this server's restart

@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/metamcp/metamcp/actors/specstore"
 	"github.com/metamcp/metamcp/config"
 )
 
@@ -342,5 +346,44 @@ func TestRestoreJoinsRestartsAndHeldCalls(t *testing.T) {
 	}
 	if s := run2.server(t, id); s.Status != StateRunning || s.Restarts != 0 {
 		t.Errorf("after: %s, %d restarts", s.Status, s.Restarts)
+	}
+}
+
+// A server's request comes back from its record as it was made, tool
+// filter and env included, and resolves to the same filter.
+func TestRecordRoundTrip(t *testing.T) {
+	req := CreateRequest{Name: "gh", Template: "shell", Config: ServerConfig{
+		Env:   map[string]string{"TOKEN": "s3cret"},
+		Args:  []string{"-x"},
+		Tools: &config.ToolFilter{Allow: []string{"get_*", "list?"}, Deny: []string{"get_secret"}},
+	}}
+	rec, err := record(req, "srv_0123456789ab", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	store, err := specstore.Open(dir, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Put(rec)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if store, err = specstore.Open(dir, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	loaded, err := store.Load()
+	if err != nil || len(loaded) != 1 {
+		t.Fatalf("Load = %v, %v", loaded, err)
+	}
+	back, err := decodeRecord(loaded[0])
+	if err != nil || !reflect.DeepEqual(back, req) {
+		t.Fatalf("decodeRecord = %+v, %v; want %+v", back, err, req)
+	}
+	r := testResolver(t, []string{"sh"}, config.Template{Name: "shell", Command: "sh"})
+	if s, err := r.resolve(back); err != nil || !reflect.DeepEqual(s.Tools, *req.Config.Tools) {
+		t.Fatalf("restored spec: tools %+v, %v; want %+v", s.Tools, err, *req.Config.Tools)
 	}
 }

@@ -29,15 +29,25 @@ func (r *rootActor) persist(req CreateRequest, id string, createdAt time.Time) {
 	if r.deps.specs == nil {
 		return
 	}
+	rec, err := record(req, id, createdAt)
+	if err != nil {
+		r.deps.log.Error().Err(err).Str("server_id", id).Msg("server not recorded for restore")
+		return
+	}
+	r.deps.specs.Put(rec)
+}
+
+// record is the record of a server for the store; decodeRecord reads it
+// back.
+func record(req CreateRequest, id string, createdAt time.Time) (specstore.Record, error) {
 	env := req.Config.Env
 	req.Config.Env = nil
 	raw, err := json.Marshal(storedRequest{Name: req.Name, ServerType: req.ServerType, Template: req.Template,
 		ScriptPath: req.ScriptPath, Config: req.Config, Pooled: req.Pooled})
 	if err != nil {
-		r.deps.log.Error().Err(err).Str("server_id", id).Msg("server not recorded for restore")
-		return
+		return specstore.Record{}, err
 	}
-	r.deps.specs.Put(specstore.Record{ServerID: id, Name: req.Name, CreatedAt: createdAt.UTC(), Request: raw, Env: env})
+	return specstore.Record{ServerID: id, Name: req.Name, CreatedAt: createdAt.UTC(), Request: raw, Env: env}, nil
 }
 
 // forget removes a server's record: it was stopped, or its create failed.

@@ -35,6 +35,7 @@ type Spec struct {
 	MaxMemoryMB int
 	Pooled      bool
 	Policy      RestartPolicy // with defaults applied
+	Tools       config.ToolFilter
 }
 
 // resolver turns create requests into specs. It holds only immutable
@@ -78,6 +79,9 @@ func (r *resolver) resolve(req CreateRequest) (Spec, error) {
 		return s, fmt.Errorf("%w: give a template (one of %s) or a script_path", ErrBadRequest, strings.Join(r.catalog.Names(), ", "))
 	}
 	if err != nil {
+		return s, err
+	}
+	if err := toolFilter(&s, req.Config.Tools); err != nil {
 		return s, err
 	}
 	if err := r.allowed(s.Command); err != nil {
@@ -159,12 +163,25 @@ func (r *resolver) restartPolicy(s *Spec, c *RestartConfig) error {
 	return nil
 }
 
+// toolFilter puts the server's own tool filter, when it has one, in place
+// of its template's.
+func toolFilter(s *Spec, own *config.ToolFilter) error {
+	if own == nil {
+		return nil
+	}
+	if err := own.Validate(); err != nil {
+		return fmt.Errorf("%w: config.tools.%v", ErrBadRequest, err)
+	}
+	s.Tools = *own
+	return nil
+}
+
 func (r *resolver) fromTemplate(s *Spec, req CreateRequest) error {
 	t, ok := r.catalog.Lookup(req.Template)
 	if !ok {
 		return fmt.Errorf("%w %q; available templates: %s", ErrUnknownTemplate, req.Template, strings.Join(r.catalog.Names(), ", "))
 	}
-	s.Template = t.Name
+	s.Template, s.Tools = t.Name, t.Tools
 	if t.Builtin {
 		if len(req.Config.Args) > 0 { // they could override --base-dir and the HTTP limits
 			return fmt.Errorf("%w: built-in template %s takes no config.args", ErrBadRequest, t.Name)

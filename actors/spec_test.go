@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -65,6 +66,10 @@ func TestResolveErrors(t *testing.T) {
 		{"executable not allowed", CreateRequest{Name: "x", ScriptPath: script, ServerType: "executable"}, ErrCommandNotAllowed, "server.py"},
 		{"timeout", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{TimeoutSeconds: ptr(99999)}}, ErrBadRequest, "timeout_seconds"},
 		{"cwd", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Cwd: "/no/such/dir"}}, ErrBadRequest, "cwd"},
+		{"bad tool glob", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Tools: &config.ToolFilter{
+			Allow: []string{"get_*"}, Deny: []string{"[a-"}}}}, ErrBadRequest, `config.tools.deny: pattern "[a-": syntax error in pattern`},
+		{"empty tool glob", CreateRequest{Name: "x", Template: "basic_calculator", Config: ServerConfig{Tools: &config.ToolFilter{
+			Allow: []string{""}}}}, ErrBadRequest, `config.tools.allow: a pattern must not be empty`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,6 +135,33 @@ func TestResolveBuiltinsBinary(t *testing.T) {
 				t.Fatalf("args %v parse to %q %+v, %v", args, name, opts, err)
 			}
 		})
+	}
+}
+
+// A server's own config.tools replaces its template's filter; without one
+// it has the template's.
+func TestResolveToolFilter(t *testing.T) {
+	tpl := config.ToolFilter{Allow: []string{"read_*"}, Deny: []string{"read_secret"}}
+	own := config.ToolFilter{Deny: []string{"write"}}
+	r := testResolver(t, []string{"metamcp", "sh"}, config.Template{Name: "shell", Command: "sh", Tools: tpl})
+	for _, c := range []struct {
+		name string
+		req  CreateRequest
+		want config.ToolFilter
+	}{
+		{"template's", CreateRequest{Name: "a", Template: "shell"}, tpl},
+		{"own", CreateRequest{Name: "b", Template: "shell", Config: ServerConfig{Tools: &own}}, own},
+		{"own, empty", CreateRequest{Name: "c", Template: "shell", Config: ServerConfig{Tools: &config.ToolFilter{}}}, config.ToolFilter{}},
+		{"built-in", CreateRequest{Name: "d", Template: templates.FileHandler}, config.ToolFilter{}},
+		{"built-in, own", CreateRequest{Name: "e", Template: templates.FileHandler, Config: ServerConfig{Tools: &own}}, own},
+	} {
+		s, err := r.resolve(c.req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !reflect.DeepEqual(s.Tools, c.want) {
+			t.Errorf("%s: tools %+v, want %+v", c.name, s.Tools, c.want)
+		}
 	}
 }
 

@@ -13,6 +13,9 @@ type Template struct {
 	Cwd          string            `json:"cwd,omitempty"`
 	Capabilities []string          `json:"capabilities,omitempty"`
 	Description  string            `json:"description,omitempty"`
+	// Tools filters the tools gateway mode lists for servers of this
+	// template that have no filter of their own.
+	Tools ToolFilter `json:"tools,omitzero"`
 }
 
 // Config is the validated, merged configuration.
@@ -52,6 +55,10 @@ type Config struct {
 	RestartStableSeconds    int    `json:"restart_stable_seconds"`
 	MemoryCheckIntervalMS   int    `json:"memory_check_interval_ms"`
 	ProcessShim             string `json:"process_shim"`
+
+	// Gateway mode: what the client is offered (docs/gateway.md).
+	Mode        string `json:"mode"`
+	ExposeTools bool   `json:"expose_tools"`
 
 	// Templates holds the configured templates from both "templates" and
 	// "mcpServers", sorted by name.

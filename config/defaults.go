@@ -42,5 +42,8 @@ func Defaults() Config {
 		RestartStableSeconds:    60,
 		MemoryCheckIntervalMS:   1000,
 		ProcessShim:             "auto", // on where there is no guardian (macOS)
+
+		Mode:        ModeBoth,
+		ExposeTools: true,
 	}
 }

@@ -36,6 +36,8 @@ func TestDefaults(t *testing.T) {
 		{"event_retention_days", d.EventRetentionDays, 30},
 		{"session", d.Session, "default"},
 		{"restore_servers", d.RestoreServers, true},
+		{"mode", d.Mode, "both"},
+		{"expose_tools", d.ExposeTools, true},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {

@@ -65,6 +65,8 @@
 //	restart_stable_seconds   60               1..86400                         -
 //	memory_check_interval_ms 1000             50..60000                        -
 //	process_shim             auto             auto on off                      -
+//	mode                     both             meta gateway both                METAMCP_MODE
+//	expose_tools             true             true false                       -
 //
 // The default allowed_commands is python, python3, node, npm, npx, metamcp.
 // Each entry is a plain command name or an absolute path; empty or
@@ -90,6 +92,11 @@
 // "on" runs each child under a small metamcp shim (Linux, macOS), so that no
 // descendant outlives metamcp; "off" starts children directly (on Linux a
 // guardian process covers them); "auto" is "on" on macOS, "off" elsewhere.
+// mode is what the client is offered (docs/gateway.md): "meta" the meta
+// tools only, "gateway" the servers' own tools, resources and prompts only,
+// "both" both; it is case-insensitive (the serve flag --mode). expose_tools
+// false leaves the servers' own tools out of the list in gateway and both
+// modes (resources and prompts stay).
 //
 // log_level is case-insensitive and normalised to upper case, WARNING to
 // WARN. Relative paths (temp_directory, state_directory,
@@ -103,13 +110,16 @@
 // The file is one JSON object (a leading UTF-8 byte order mark is allowed).
 // Besides the keys above it may hold:
 //
-//	"templates":  {NAME: {"command", "args", "env", "cwd", "capabilities", "description"}}
+//	"templates":  {NAME: {"command", "args", "env", "cwd", "capabilities", "description", "tools"}}
 //	"mcpServers": {NAME: {"command", "args", "env", ...}}
 //
 // Both become Config.Templates, sorted by name. NAME is 1 to 64 characters
 // from A-Z a-z 0-9 _ . -; "command" is required and non-empty;
 // "capabilities" entries are non-empty strings; "env" maps names (non-empty,
-// no "=") to strings. A name may not appear in both maps.
+// no "=") to strings; "tools" is {"allow": [GLOB...], "deny": [GLOB...]}
+// (ToolFilter: non-empty path.Match patterns, a malformed one is an error
+// naming it), the filter of the servers of this template that have none of
+// their own. A name may not appear in both maps.
 //
 // Strictness: an unknown key, a key given twice, a value of the wrong type
 // (null included) or out of range, and a file that is not a JSON object all

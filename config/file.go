@@ -202,15 +202,11 @@ func parseEntry(name string, raw json.RawMessage, base string, claude bool) (t T
 			err = decodeEnv(f.value, &t.Env)
 		case "cwd":
 			err = decodeString(f.value, &t.Cwd)
-		case "capabilities", "description":
+		case "capabilities", "description", "tools":
 			if claude {
 				continue
 			}
-			if f.key == "description" {
-				err = decodeString(f.value, &t.Description)
-			} else {
-				err = decodeStrings(f.value, &t.Capabilities)
-			}
+			err = decodeOwn(f, &t)
 		default:
 			if claude {
 				continue
@@ -234,6 +230,43 @@ func parseEntry(name string, raw json.RawMessage, base string, claude bool) (t T
 		}
 	}
 	return t, false, checkTemplate(&t)
+}
+
+// decodeOwn decodes a key that only metamcp's own "templates" entries
+// have.
+func decodeOwn(f member, t *Template) error {
+	switch f.key {
+	case "description":
+		return decodeString(f.value, &t.Description)
+	case "capabilities":
+		return decodeStrings(f.value, &t.Capabilities)
+	}
+	return decodeToolFilter(f.value, &t.Tools)
+}
+
+// decodeToolFilter reads {"allow": [...], "deny": [...]}, strictly; the
+// patterns are checked with the rest of the template (checkTemplate).
+func decodeToolFilter(raw json.RawMessage, into *ToolFilter) error {
+	fields, err := objectOf(raw)
+	if err != nil {
+		return err
+	}
+	lists := map[string]*[]string{"allow": &into.Allow, "deny": &into.Deny}
+	seen := map[string]bool{}
+	for _, f := range fields {
+		dst, known := lists[f.key]
+		switch {
+		case !known:
+			return newProblem(ErrUnknownKey, "unknown key %q", f.key)
+		case seen[f.key]:
+			return newProblem(ErrMalformed, "key %q is given twice", f.key)
+		}
+		seen[f.key] = true
+		if err := decodeStrings(f.value, dst); err != nil {
+			return fmt.Errorf("%q: %w", f.key, err)
+		}
+	}
+	return nil
 }
 
 // startsSelf reports whether t would start "metamcp serve": the recursion

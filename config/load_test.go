@@ -75,7 +75,8 @@ func TestLoadFileValues(t *testing.T) {
 		"restart_max_backoff_ms": 5000, "restart_backoff_factor": 3, "restart_max_restarts": 7,
 		"restart_window_seconds": 30, "restart_stable_seconds": 20, "memory_check_interval_ms": 500,
 		"process_shim": "OFF", "state_directory": "state", "event_retention_count": 500,
-		"event_retention_days": 7, "session": "work-2", "restore_servers": false
+		"event_retention_days": 7, "session": "work-2", "restore_servers": false,
+		"mode": " Gateway", "expose_tools": false
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -92,7 +93,7 @@ func TestLoadFileValues(t *testing.T) {
 		RestartMaxBackoffMS: 5000, RestartBackoffFactor: 3, RestartMaxRestarts: 7,
 		RestartWindowSeconds: 30, RestartStableSeconds: 20, MemoryCheckIntervalMS: 500, ProcessShim: "off",
 		StateDirectory: filepath.Join(dir, "state"), EventRetentionCount: 500, EventRetentionDays: 7,
-		Session: "work-2", RestoreServers: false,
+		Session: "work-2", RestoreServers: false, Mode: "gateway", ExposeTools: false,
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *cfg, want)
@@ -113,6 +114,7 @@ func TestLoadEnvVars(t *testing.T) {
 		{"MCP_LOG_LEVEL", "Error", func(c *Config) any { return c.LogLevel }, "ERROR"},
 		{"MCP_TEMP_DIR", "/srv/tmp", func(c *Config) any { return c.TempDirectory }, "/srv/tmp"},
 		{"MCP_TEMP_DIR", "rel/tmp", func(c *Config) any { return c.TempDirectory }, filepath.Join(wd, "rel", "tmp")},
+		{"METAMCP_MODE", " META ", func(c *Config) any { return c.Mode }, "meta"},
 		{"MCP_ALLOWED_COMMANDS", " python , node,,/opt/bin/deno ", func(c *Config) any { return c.AllowedCommands },
 			[]string{"python", "node", "/opt/bin/deno"}},
 	}
@@ -146,6 +148,9 @@ func TestLoadFlags(t *testing.T) {
 		{"file_base_directory", "/data", func(c *Config) any { return c.FileBaseDirectory }, "/data"},
 		{"restore_servers", "false", func(c *Config) any { return c.RestoreServers }, false},
 		{"session", " work ", func(c *Config) any { return c.Session }, "work"},
+		{"mode", "gateway", func(c *Config) any { return c.Mode }, "gateway"},
+		{"mode", "Both", func(c *Config) any { return c.Mode }, "both"},
+		{"expose_tools", "false", func(c *Config) any { return c.ExposeTools }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -201,6 +206,18 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{`"restore_servers": must be true or false, got "no"`}},
 		{name: "restore flag not a bool", flags: map[string]string{"restore_servers": "maybe"}, is: ErrBadValue,
 			want: []string{`must be true or false, got "maybe"`}},
+		{name: "bad mode", file: `{"mode": "proxy"}`, is: ErrBadValue,
+			want: []string{`config FILE: "mode": must be one of meta, gateway, both, got "proxy"`}},
+		{name: "empty mode", file: `{"mode": ""}`, is: ErrBadValue,
+			want: []string{`"mode": must be one of meta, gateway, both, got ""`}},
+		{name: "env bad mode", env: map[string]string{"METAMCP_MODE": "all"}, is: ErrBadValue,
+			want: []string{`environment METAMCP_MODE: must be one of meta, gateway, both, got "all"`}},
+		{name: "flag bad mode", flags: map[string]string{"mode": "tools"}, is: ErrBadValue,
+			want: []string{`flag "mode": must be one of meta, gateway, both, got "tools"`}},
+		{name: "expose_tools not a bool", file: `{"expose_tools": "yes"}`, is: ErrBadValue,
+			want: []string{`"expose_tools": must be true or false, got "yes"`}},
+		{name: "expose_tools flag not a bool", flags: map[string]string{"expose_tools": "sometimes"}, is: ErrBadValue,
+			want: []string{`flag "expose_tools": must be true or false, got "sometimes"`}},
 		{name: "session with a slash", file: `{"session": "../x"}`, is: ErrBadValue,
 			want: []string{`"session": `, `only A-Z a-z 0-9 _ . - are allowed`}},
 		{name: "empty temp dir", file: `{"temp_directory": ""}`, is: ErrBadValue,
@@ -259,6 +276,18 @@ func TestLoadErrors(t *testing.T) {
 			is: ErrBadValue, want: []string{`template "db": "capabilities": entries must not be empty`}},
 		{name: "template args not strings", file: `{"templates": {"db": {"command": "python", "args": [1]}}}`,
 			is: ErrBadValue, want: []string{`template "db": "args": must be an array of strings, got [1]`}},
+		{name: "template bad glob", file: `{"templates": {"db": {"command": "python", "tools": {"deny": ["drop_*", "[a-"]}}}}`,
+			is: ErrBadValue, want: []string{`template "db": "tools": deny: pattern "[a-": syntax error in pattern`}},
+		{name: "template empty glob", file: `{"templates": {"db": {"command": "python", "tools": {"allow": [""]}}}}`,
+			is: ErrBadValue, want: []string{`template "db": "tools": allow: a pattern must not be empty`}},
+		{name: "template tools unknown key", file: `{"templates": {"db": {"command": "python", "tools": {"only": ["x"]}}}}`,
+			is: ErrUnknownKey, want: []string{`template "db": "tools": unknown key "only"`}},
+		{name: "template tools not an object", file: `{"templates": {"db": {"command": "python", "tools": ["x"]}}}`,
+			is: ErrBadValue, want: []string{`template "db": "tools": must be an object, got ["x"]`}},
+		{name: "template allow not a list", file: `{"templates": {"db": {"command": "python", "tools": {"allow": "x*"}}}}`,
+			is: ErrBadValue, want: []string{`template "db": "tools": "allow": must be an array of strings, got "x*"`}},
+		{name: "template allow twice", file: `{"templates": {"db": {"command": "python", "tools": {"allow": [], "allow": []}}}}`,
+			is: ErrMalformed, want: []string{`template "db": "tools": key "allow" is given twice`}},
 		{name: "template not an object", file: `{"templates": {"db": "python"}}`,
 			is: ErrBadValue, want: []string{`template "db": must be an object, got "python"`}},
 		{name: "templates not an object", file: `{"templates": []}`,
@@ -317,9 +346,10 @@ func TestLoadClaudeDesktop(t *testing.T) {
 	    "meta-version": {"command": "metamcp", "args": ["version"]},
 	    "off": {"command": "node", "disabled": true},
 	    "off-broken": {"disabled": true, "args": 3},
-	    "on": {"command": "node", "disabled": false, "args": null, "cwd": "srv"}
+	    "on": {"command": "node", "disabled": false, "args": null, "cwd": "srv", "tools": {"allow": 3}}
 	  },
-	  "templates": {"mine": {"command": "python3", "capabilities": ["sql"], "description": "d"}}
+	  "templates": {"mine": {"command": "python3", "capabilities": ["sql"], "description": "d",
+	                         "tools": {"allow": ["query_*", "list_?"], "deny": ["query_drop"]}}}
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -338,8 +368,12 @@ func TestLoadClaudeDesktop(t *testing.T) {
 	if on := cfg.Templates[3]; on.Cwd != filepath.Join(dir, "srv") || on.Args != nil {
 		t.Errorf("on = %+v, want cwd %s and no args", on, filepath.Join(dir, "srv"))
 	}
-	if mine := cfg.Templates[2]; mine.Description != "d" || !reflect.DeepEqual(mine.Capabilities, []string{"sql"}) {
+	if mine := cfg.Templates[2]; mine.Description != "d" || !reflect.DeepEqual(mine.Capabilities, []string{"sql"}) ||
+		!reflect.DeepEqual(mine.Tools, ToolFilter{Allow: []string{"query_*", "list_?"}, Deny: []string{"query_drop"}}) {
 		t.Errorf("mine = %+v", mine)
+	}
+	if on := cfg.Templates[3]; !reflect.DeepEqual(on.Tools, ToolFilter{}) {
+		t.Errorf("on: tools %+v from mcpServers, want none (only metamcp's templates have them)", on.Tools)
 	}
 }
 

@@ -87,6 +87,10 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.MemoryCheckIntervalMS }},
 	{key: "process_shim", norm: normShim,
 		field: func(c *Config) any { return &c.ProcessShim }},
+	{key: "mode", env: "METAMCP_MODE", norm: normMode,
+		field: func(c *Config) any { return &c.Mode }},
+	{key: "expose_tools",
+		field: func(c *Config) any { return &c.ExposeTools }},
 }
 
 // Keys returns the keys Options.Flags accepts: every file key except
@@ -306,6 +310,26 @@ func normRestartPolicy(s string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("must be one of %s, got %q", strings.Join(RestartPolicies, ", "), s)
+}
+
+// The values of mode: what metamcp offers the client.
+const (
+	ModeMeta    = "meta"    // the meta tools only
+	ModeGateway = "gateway" // the servers' own tools, resources and prompts only
+	ModeBoth    = "both"    // both
+)
+
+// Modes are the values of mode, in the order messages name them.
+var Modes = []string{ModeMeta, ModeGateway, ModeBoth}
+
+func normMode(s string) (string, error) {
+	m := strings.ToLower(strings.TrimSpace(s))
+	for _, ok := range Modes {
+		if m == ok {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("must be one of %s, got %q", strings.Join(Modes, ", "), s)
 }
 
 func normSession(s string) (string, error) {

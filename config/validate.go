@@ -46,8 +46,8 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkTemplate checks one template's name, command, capabilities and env
-// names, returning the first problem.
+// checkTemplate checks one template's name, command, capabilities, tool
+// filter and env names, returning the first problem.
 func checkTemplate(t *Template) error {
 	if !validName(t.Name) {
 		return badValue("name must be 1 to 64 characters from A-Z a-z 0-9 _ . -")
@@ -59,6 +59,9 @@ func checkTemplate(t *Template) error {
 		if strings.TrimSpace(c) == "" {
 			return badValue("%q: entries must not be empty", "capabilities")
 		}
+	}
+	if err := t.Tools.Validate(); err != nil {
+		return badValue("%q: %v", "tools", err)
 	}
 	names := make([]string, 0, len(t.Env))
 	for k := range t.Env {

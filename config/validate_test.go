@@ -65,6 +65,17 @@ func TestValidate(t *testing.T) {
 			want: `"allowed_directories": entry "srv": must be an absolute path`},
 		{name: "bad shim", change: func(c *Config) { c.ProcessShim = "maybe" }, is: ErrBadValue,
 			want: `"process_shim": must be "auto", "on" or "off"`},
+		{name: "mode normalised", change: func(c *Config) { c.Mode = "GATEWAY " },
+			check: func(t *testing.T, c *Config) {
+				if c.Mode != ModeGateway {
+					t.Errorf("mode = %q, want gateway", c.Mode)
+				}
+			}},
+		{name: "bad mode", change: func(c *Config) { c.Mode = "both+" }, is: ErrBadValue,
+			want: `"mode": must be one of meta, gateway, both, got "both+"`},
+		{name: "template bad glob", change: func(c *Config) {
+			c.Templates = []Template{{Name: "a", Command: "x", Tools: ToolFilter{Allow: []string{"[x"}}}}
+		}, is: ErrBadValue, want: `template "a": "tools": allow: pattern "[x": syntax error in pattern`},
 		{name: "duplicate template", change: func(c *Config) {
 			c.Templates = []Template{{Name: "a", Command: "x"}, {Name: "a", Command: "y"}}
 		}, is: ErrDuplicateTemplate, want: `template "a" is defined twice`},

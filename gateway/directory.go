@@ -34,8 +34,9 @@ type Tool struct {
 	Def  json.RawMessage
 }
 
-// Tools names every tool of the listed servers of d, in directory order,
-// the reserved names (the meta tools') excepted. Every front end that
+// Tools names every tool of the listed servers of d that their filters
+// allow (config.tools), in directory order, the reserved names (the meta
+// tools') excepted. Every front end that
 // names the same directory gets the same names.
 func Tools(d *actors.Directory, reserved map[string]bool) []Tool {
 	var refs []Ref
@@ -45,6 +46,9 @@ func Tools(d *actors.Directory, reserved map[string]bool) []Tool {
 			continue
 		}
 		for _, t := range s.Info.Tools {
+			if !s.Tools.Allows(t.Name) {
+				continue
+			}
 			refs = append(refs, Ref{ServerID: s.ID, Server: ServerName(s), Name: t.Name})
 			defs = append(defs, t.Raw)
 		}

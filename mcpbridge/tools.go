@@ -28,7 +28,7 @@ func (b *Bridge) tools() []tool {
 			mcp.WithString("script_path", mcp.Description("Path of a script that is an MCP server on stdio (instead of a template).")),
 			mcp.WithString("server_type", mcp.Description("How to run script_path: python (python3), node, or executable. Default: from the file extension."),
 				mcp.Enum("python", "node", "executable")),
-			mcp.WithObject("config", mcp.Description("Optional: timeout_seconds (per call), max_memory_mb, env (object), args (array), cwd."),
+			mcp.WithObject("config", mcp.Description("Optional: timeout_seconds (per call), max_memory_mb, env (object), args (array), cwd, restart, tools."),
 				mcp.Properties(map[string]any{
 					"timeout_seconds": map[string]any{"type": "integer", "minimum": 1, "maximum": 3600},
 					"max_memory_mb":   map[string]any{"type": "integer", "minimum": 16},
@@ -45,6 +45,12 @@ func (b *Bridge) tools() []tool {
 							"max_restarts":       map[string]any{"type": "integer", "minimum": 1, "maximum": 1000},
 							"window_seconds":     map[string]any{"type": "integer", "minimum": 1, "maximum": 86400},
 							"stable_seconds":     map[string]any{"type": "integer", "minimum": 1, "maximum": 86400},
+						}},
+					"tools": map[string]any{"type": "object", "additionalProperties": false,
+						"description": "Which of this server's tools metamcp lists as its own (gateway mode): glob patterns on the tool names; deny wins; absent: the template's filter.",
+						"properties": map[string]any{
+							"allow": map[string]any{"type": "array", "items": map[string]any{"type": "string", "minLength": 1}},
+							"deny":  map[string]any{"type": "array", "items": map[string]any{"type": "string", "minLength": 1}},
 						}},
 				})),
 		), b.createServer},

@@ -19,6 +19,7 @@ type Template struct {
 	Args         []string          `json:"args,omitempty"`
 	Env          map[string]string `json:"-"`
 	Cwd          string            `json:"cwd,omitempty"`
+	Tools        config.ToolFilter `json:"tools,omitzero"` // configured templates only
 }
 
 // Catalog is the immutable set of templates known to one metamcp instance.
@@ -41,7 +42,7 @@ func NewCatalog(configured []config.Template) (*Catalog, error) {
 		}
 		c.add(Template{
 			Name: ct.Name, Description: ct.Description, Capabilities: ct.Capabilities,
-			Command: ct.Command, Args: ct.Args, Env: ct.Env, Cwd: ct.Cwd,
+			Command: ct.Command, Args: ct.Args, Env: ct.Env, Cwd: ct.Cwd, Tools: ct.Tools,
 		})
 	}
 	sort.Strings(c.names)

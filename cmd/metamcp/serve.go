@@ -33,6 +33,7 @@ var serveFlags = []struct{ flag, key, usage string }{
 	{"pool-idle-ttl", "pool_idle_ttl_seconds", "seconds before an idle pooled server is stopped"},
 	{"session", "session", "name of the session whose state (events, servers) this instance uses (default \"default\")"},
 	{"state-dir", "state_directory", "directory of the sessions' state"},
+	{"mode", "mode", "what the client is offered: meta (the meta tools), gateway (the servers' own tools, resources and prompts) or both (default \"both\")"},
 }
 
 func serveCmd() *cobra.Command {
@@ -104,8 +105,7 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	// The guardian and the orphan sweep wait until initialize is answered
 	// (below), so that they do not compete with it for the CPU; no child
 	// starts before the guardian does (docs/supervision.md).
-	mode, expose := "both", true // interim until the mode and expose_tools keys land
-	showMeta, showChildren := mode != "gateway", mode != "meta" && expose
+	showMeta, showChildren := cfg.Mode != config.ModeGateway, cfg.Mode != config.ModeMeta && cfg.ExposeTools
 	var childCaps json.RawMessage
 	if showChildren { // the gateway forwards these to the client (docs/gateway.md)
 		childCaps = json.RawMessage(`{"roots":{"listChanged":true},"sampling":{},"elicitation":{}}`)
