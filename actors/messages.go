@@ -2,6 +2,8 @@ package actors
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -32,8 +34,20 @@ type CreateRequest struct {
 	ScriptPath string
 	Config     ServerConfig
 	Pooled     bool
+	// Configured: started from the configuration (start_servers), so not
+	// recorded for restore; the configuration starts it on every run.
+	Configured bool
 
-	id string // a restored server's own server_id; "" for a new one
+	id string // a restored or configured server's own server_id; "" for a new one
+}
+
+// ConfiguredServer is the request that starts a template listed in
+// start_servers: named after the template, under a server_id that is the
+// same on every run (so are its gateway names and resource URIs).
+func ConfiguredServer(template string) CreateRequest {
+	sum := sha256.Sum256([]byte("start_servers\x00" + template))
+	return CreateRequest{Name: template, Template: template, Configured: true,
+		id: "srv_" + hex.EncodeToString(sum[:6])}
 }
 
 // ServerConfig is create_server's "config" argument.

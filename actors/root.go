@@ -159,6 +159,10 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 		respond(ctx, ErrShuttingDown)
 		return
 	}
+	if _, dup := r.entries[m.Request.id]; dup && m.Request.Configured {
+		respond(ctx, fmt.Errorf("%w: %s (%s) is running already", ErrBadRequest, m.Request.Name, m.Request.id))
+		return
+	}
 	spec, err := r.deps.resolver.resolve(m.Request)
 	if err != nil {
 		if errors.Is(err, ErrCommandNotAllowed) || errors.Is(err, ErrPathNotAllowed) {
@@ -184,7 +188,9 @@ func (r *rootActor) create(ctx actor.Context, m *CreateServer) {
 	e := &entry{spec: spec, actor: pid, stats: stats, state: StateStarting, createdAt: time.Now(),
 		tracker: newRestartTracker(spec.Policy)}
 	r.entries[spec.ID], r.byActor[pid.Id] = e, e
-	r.persist(m.Request, spec.ID, e.createdAt)
+	if !m.Request.Configured {
+		r.persist(m.Request, spec.ID, e.createdAt)
+	}
 	r.publish(ctx, EventServerCreated, spec.ID, map[string]any{"name": spec.Name, "template": spec.Template,
 		"type": spec.Type, "command": spec.Command, "pooled": spec.Pooled})
 	ctx.Forward(pid) // the server actor answers when its handshake is done

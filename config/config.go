@@ -59,6 +59,9 @@ type Config struct {
 	// Gateway mode: what the client is offered (docs/gateway.md).
 	Mode        string `json:"mode"`
 	ExposeTools bool   `json:"expose_tools"`
+	// StartServers are the templates started as servers at start-up, each
+	// named after its template; "*" is every configured template.
+	StartServers []string `json:"start_servers"`
 
 	// Templates holds the configured templates from both "templates" and
 	// "mcpServers", sorted by name.

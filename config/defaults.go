@@ -43,7 +43,8 @@ func Defaults() Config {
 		MemoryCheckIntervalMS:   1000,
 		ProcessShim:             "auto", // on where there is no guardian (macOS)
 
-		Mode:        ModeBoth,
-		ExposeTools: true,
+		Mode:         ModeBoth,
+		ExposeTools:  true,
+		StartServers: []string{},
 	}
 }

@@ -38,6 +38,7 @@ func TestDefaults(t *testing.T) {
 		{"restore_servers", d.RestoreServers, true},
 		{"mode", d.Mode, "both"},
 		{"expose_tools", d.ExposeTools, true},
+		{"start_servers", d.StartServers, []string{}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {

@@ -67,6 +67,7 @@
 //	process_shim             auto             auto on off                      -
 //	mode                     both             meta gateway both                METAMCP_MODE
 //	expose_tools             true             true false                       -
+//	start_servers            []               template names, "*"              -
 //
 // The default allowed_commands is python, python3, node, npm, npx, metamcp.
 // Each entry is a plain command name or an absolute path; empty or
@@ -96,7 +97,10 @@
 // tools only, "gateway" the servers' own tools, resources and prompts only,
 // "both" both; it is case-insensitive (the serve flag --mode). expose_tools
 // false leaves the servers' own tools out of the list in gateway and both
-// modes (resources and prompts stay).
+// modes (resources and prompts stay). start_servers are started at
+// start-up, each as a server named after its template, under a server_id
+// that is the same on every run; "*" stands for every configured template.
+// They are not recorded for restore: the configuration starts them.
 //
 // log_level is case-insensitive and normalised to upper case, WARNING to
 // WARN. Relative paths (temp_directory, state_directory,

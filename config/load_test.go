@@ -76,7 +76,7 @@ func TestLoadFileValues(t *testing.T) {
 		"restart_window_seconds": 30, "restart_stable_seconds": 20, "memory_check_interval_ms": 500,
 		"process_shim": "OFF", "state_directory": "state", "event_retention_count": 500,
 		"event_retention_days": 7, "session": "work-2", "restore_servers": false,
-		"mode": " Gateway", "expose_tools": false
+		"mode": " Gateway", "expose_tools": false, "start_servers": ["*", "basic_calculator"]
 	}`)
 	cfg, err := Load(Options{File: path, Getenv: fakeEnv(t, nil)})
 	if err != nil {
@@ -94,6 +94,7 @@ func TestLoadFileValues(t *testing.T) {
 		RestartWindowSeconds: 30, RestartStableSeconds: 20, MemoryCheckIntervalMS: 500, ProcessShim: "off",
 		StateDirectory: filepath.Join(dir, "state"), EventRetentionCount: 500, EventRetentionDays: 7,
 		Session: "work-2", RestoreServers: false, Mode: "gateway", ExposeTools: false,
+		StartServers: []string{"*", "basic_calculator"},
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("Load() =\n%+v\nwant\n%+v", *cfg, want)

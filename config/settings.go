@@ -91,6 +91,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.Mode }},
 	{key: "expose_tools",
 		field: func(c *Config) any { return &c.ExposeTools }},
+	{key: "start_servers", entry: checkStartServer,
+		field: func(c *Config) any { return &c.StartServers }},
 }
 
 // Keys returns the keys Options.Flags accepts: every file key except
@@ -395,6 +397,15 @@ func checkEnvName(name string) error {
 		if !letter && (i == 0 || r < '0' || r > '9') {
 			return errors.New("must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
 		}
+	}
+	return nil
+}
+
+// checkStartServer checks one entry of start_servers: a template's name or
+// "*". That the template exists is checked at start, against the catalog.
+func checkStartServer(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("must be a template name or \"*\", got an empty string")
 	}
 	return nil
 }

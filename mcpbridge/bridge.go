@@ -38,6 +38,9 @@ type Options struct {
 	// besides tools: resources with subscriptions, prompts, logging and
 	// completion, each with list changes.
 	Gateway bool
+	// GatewayTools: the children's tools are listed too (expose_tools);
+	// get_server_capabilities shows their gateway names.
+	GatewayTools bool
 }
 
 // New builds the MCP server with metamcp's tools.
@@ -47,7 +50,7 @@ func New(sys *actors.System, version string, log zerolog.Logger) *Bridge {
 
 // NewWith builds the MCP server for a mode.
 func NewWith(sys *actors.System, version string, log zerolog.Logger, o Options) *Bridge {
-	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}, gateway: o.Gateway}
+	b := &Bridge{sys: sys, log: log, hooks: &server.Hooks{}, gateway: o.GatewayTools}
 	opts := []server.ServerOption{server.WithHooks(b.hooks), server.WithToolCapabilities(true),
 		server.WithInstructions(Instructions), server.WithRecovery()}
 	if o.Gateway {

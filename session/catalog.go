@@ -24,12 +24,15 @@ type toolRoute struct {
 
 // buildCatalog names every tool of the listed servers (package gateway)
 // and renders their definitions under those names.
-func buildCatalog(d *actors.Directory, reserved map[string]bool) *catalog {
+func buildCatalog(d *actors.Directory, reserved map[string]bool, tools bool) *catalog {
 	c := &catalog{version: d.Version, tools: map[string]toolRoute{}, byID: map[string]*actors.DirServer{}}
 	for _, s := range d.Servers {
 		c.byID[s.ID] = s
 	}
 	var list bytes.Buffer
+	if !tools {
+		return c
+	}
 	for _, t := range gateway.Tools(d, reserved) {
 		if _, dup := c.tools[t.Name]; dup {
 			continue // a tool the child listed twice

@@ -46,7 +46,7 @@ func (s *Session) refresh() {
 	if old != nil && old.version >= d.Version && old.version != 0 {
 		return
 	}
-	c := buildCatalog(d, s.reserved())
+	c := buildCatalog(d, s.reserved(), s.opts.ShowChildTools)
 	s.cat.Store(c)
 	if old == nil || !s.meta.Initialized() {
 		return

@@ -25,7 +25,10 @@ type Options struct {
 	// tools, resources and prompts (mode meta, gateway or both, and
 	// expose_tools: see docs/gateway.md).
 	ShowMeta, ShowChildren bool
-	Log                    zerolog.Logger
+	// ShowChildTools lists the children's tools (expose_tools); without
+	// it their resources and prompts are still shown.
+	ShowChildTools bool
+	Log            zerolog.Logger
 }
 
 // Session is one client's session.

@@ -48,6 +48,9 @@ func (r *Reader) Line() ([]byte, error) {
 }
 
 func (r *Reader) next() ([]byte, error) {
+	if cap(r.big) > 1<<20 { // do not keep a huge line's buffer for good
+		r.big = nil
+	}
 	line, err := r.r.ReadSlice('\n')
 	if err == nil || (err == io.EOF && len(line) > 0) {
 		return line, nil

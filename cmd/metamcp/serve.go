@@ -96,6 +96,10 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	if err := os.MkdirAll(cfg.TempDirectory, 0o700); err != nil {
 		return err
 	}
+	starting, err := startList(cfg, catalog)
+	if err != nil {
+		return err
+	}
 	if controlAddr != "" { // refuse a bad address before anything starts
 		if err := control.CheckAddr(controlAddr); err != nil {
 			return err
@@ -105,7 +109,8 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 	// The guardian and the orphan sweep wait until initialize is answered
 	// (below), so that they do not compete with it for the CPU; no child
 	// starts before the guardian does (docs/supervision.md).
-	showMeta, showChildren := cfg.Mode != config.ModeGateway, cfg.Mode != config.ModeMeta && cfg.ExposeTools
+	showMeta, showChildren := cfg.Mode != config.ModeGateway, cfg.Mode != config.ModeMeta
+	showTools := showChildren && cfg.ExposeTools
 	var childCaps json.RawMessage
 	if showChildren { // the gateway forwards these to the client (docs/gateway.md)
 		childCaps = json.RawMessage(`{"roots":{"listChanged":true},"sampling":{},"elicitation":{}}`)
@@ -125,13 +130,16 @@ func serve(ctx context.Context, cfg *config.Config, controlAddr string) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bridge := mcpbridge.NewWith(sys, version, log, mcpbridge.Options{NoMetaTools: !showMeta, Gateway: showChildren})
+	bridge := mcpbridge.NewWith(sys, version, log, mcpbridge.Options{NoMetaTools: !showMeta, Gateway: showChildren,
+		GatewayTools: showTools})
 	if ctl != nil {
 		bridge.OnInitialize(ctl.SetClient)
 	}
 	bridge.OnInitialize(func(string, string) { go func() { gcOn(); sys.StartBackground() }() })
+	started := startServers(sys, starting, log)
+	defer started()
 	sess := session.New(session.Options{System: sys, Meta: bridge.MCPServer(), ShowMeta: showMeta,
-		ShowChildren: showChildren, Log: log})
+		ShowChildren: showChildren, ShowChildTools: showTools, Log: log})
 	serveErr := sess.Serve(ctx, os.Stdin, out)
 
 	t0 := time.Now()
