@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -90,11 +91,12 @@ func (d *deps) reply(to *actor.PID, msg any) {
 // System is a running supervision tree. Its methods are safe for concurrent
 // use.
 type System struct {
-	as     *actor.ActorSystem
-	root   *actor.PID
-	pool   *actor.PID
-	events *actor.PID
-	deps   *deps
+	as      *actor.ActorSystem
+	root    *actor.PID
+	pool    *actor.PID
+	events  *actor.PID
+	deps    *deps
+	closing atomic.Bool // Shutdown has begun: no more round trips to the root
 }
 
 // Start opens the session's event store, builds the actor system and spawns
@@ -300,10 +302,11 @@ func (s *System) Ask(msg Message, timeout time.Duration) (any, error) {
 	res, err := s.request(to, msg, timeout)
 	switch msg.(type) {
 	case *CreateServer, *AcquirePooled, *StopServer:
-		if err != nil {
+		if err != nil && !s.closing.Load() {
 			// A failed create is forgotten when the root hears of it, which
 			// can be after the requester hears: a round trip through the
-			// root's mailbox puts the removal in the queue first.
+			// root's mailbox puts the removal in the queue first. (Not once
+			// the root is going: it would never answer.)
 			_, _ = s.request(s.root, &whoAreYou{}, timeout)
 		}
 		if s.deps.specs != nil {
@@ -376,6 +379,7 @@ func (s *System) Config() *config.Config { return s.deps.cfg }
 // Shutdown stops the whole tree: every server actor stops its process by
 // the ladder, in parallel. It returns when all are stopped and reaped.
 func (s *System) Shutdown() error {
+	s.closing.Store(true)
 	guardian := s.deps.startup.end()
 	err := s.as.Root.StopFuture(s.root).Wait()
 	s.as.Shutdown()

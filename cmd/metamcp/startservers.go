@@ -35,7 +35,10 @@ func startList(cfg *config.Config, catalog *templates.Catalog) ([]string, error)
 
 // startServers starts the listed templates concurrently, in the
 // background; a failure is logged (and recorded by the actors as usual).
-// The returned wait blocks until every start has been answered.
+// The returned wait blocks until every start has been answered, or for at
+// most a second once the system is shut down: a create caught by the
+// shutdown may never be answered, and its goroutine then ends at its
+// timeout, or with the process.
 func startServers(sys *actors.System, names []string, log zerolog.Logger) (wait func()) {
 	var wg sync.WaitGroup
 	timeout := sys.Config().StartTimeout() + 5*time.Second
@@ -50,5 +53,12 @@ func startServers(sys *actors.System, names []string, log zerolog.Logger) (wait 
 			log.Info().Str("template", name).Msg("start_servers: server started")
 		}()
 	}
-	return wg.Wait
+	return func() {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}
 }
