@@ -51,7 +51,7 @@ func (s *Session) refresh() {
 	if old == nil || !s.meta.Initialized() {
 		return
 	}
-	if !bytes.Equal(old.list, c.list) {
+	if restarted := s.restarted(c); restarted || !bytes.Equal(old.list, c.list) {
 		_ = s.peer.Notify("notifications/tools/list_changed", nil)
 	}
 	if offer(old, "resources") != offer(c, "resources") {
@@ -61,6 +61,29 @@ func (s *Session) refresh() {
 		_ = s.peer.Notify("notifications/prompts/list_changed", nil)
 	}
 	s.applyLevel(c)
+}
+
+// restarted says whether a server has a new child since the last catalog
+// (a crash and restart, or restart_server): its tools were listed anew,
+// so the client is told to look again even when they are the same.
+func (s *Session) restarted(c *catalog) bool {
+	again := false
+	for id := range s.gens {
+		if _, ok := c.byID[id]; !ok {
+			delete(s.gens, id)
+		}
+	}
+	for id, srv := range c.byID {
+		gen := srv.Gen()
+		if gen == 0 {
+			continue // between children: the next one tells
+		}
+		if prev := s.gens[id]; prev != 0 && prev != gen {
+			again = true
+		}
+		s.gens[id] = gen
+	}
+	return again
 }
 
 // offer names the running servers that declare capability what: when it

@@ -54,7 +54,8 @@ type Session struct {
 	asked    map[childReq]int64             // a child's request → ours to the client
 	leveled  map[string]uint64              // server id → connection its log level was set on
 	tokenN   atomic.Int64
-	dirty    chan struct{} // a new directory is out (watchDirectory)
+	dirty    chan struct{}     // a new directory is out (watchDirectory)
+	gens     map[string]uint64 // server id → its child when last seen (refresh's own)
 }
 
 type childReq struct{ server, id string }
@@ -67,7 +68,7 @@ func New(o Options) *Session {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Session{opts: o, sys: o.System, log: o.Log, ctx: ctx, cancel: cancel,
 		inflight: map[string]func(string){}, tokens: map[string]json.RawMessage{},
-		asked: map[childReq]int64{}, leveled: map[string]uint64{}, dirty: make(chan struct{}, 1)}
+		asked: map[childReq]int64{}, leveled: map[string]uint64{}, dirty: make(chan struct{}, 1), gens: map[string]uint64{}}
 }
 
 // Serve speaks MCP over in and out until in ends or ctx is cancelled (then
