@@ -16,6 +16,13 @@ import (
 type Directory struct {
 	Version uint64
 	Servers []*DirServer // by Name, then ID
+	byID    map[string]*DirServer
+}
+
+// Server finds a server by its server_id.
+func (d *Directory) Server(id string) (*DirServer, bool) {
+	s, ok := d.byID[id]
+	return s, ok
 }
 
 // DirServer is one server in a Directory.
@@ -82,9 +89,11 @@ func (r *rootActor) publishDirectory() {
 	r.dirDirty = false
 	d := &r.deps.dir
 	d.version++
-	snap := &Directory{Version: d.version, Servers: make([]*DirServer, 0, len(r.entries))}
+	snap := &Directory{Version: d.version, Servers: make([]*DirServer, 0, len(r.entries)),
+		byID: make(map[string]*DirServer, len(r.entries))}
 	for _, e := range r.entries {
-		snap.Servers = append(snap.Servers, dirServer(e))
+		s := dirServer(e)
+		snap.Servers, snap.byID[s.ID] = append(snap.Servers, s), s
 	}
 	sort.Slice(snap.Servers, func(i, j int) bool {
 		a, b := snap.Servers[i], snap.Servers[j]

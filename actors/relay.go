@@ -53,6 +53,11 @@ type RelayDone func(resp *wire.Msg, err error)
 // (CallTool), which waits for a restart. The returned cancel stops a call
 // the client cancelled: the child is told, and done is not called.
 func (s *System) Relay(srv *DirServer, method string, params json.RawMessage, deadline time.Time, done RelayDone) (cancel func(reason string), ok bool) {
+	return s.relay(srv, method, params, deadline, "gateway", done)
+}
+
+// relay is Relay; via names the path in the call's event.
+func (s *System) relay(srv *DirServer, method string, params json.RawMessage, deadline time.Time, via string, done RelayDone) (func(string), bool) {
 	rt := srv.route
 	if rt == nil || isClosed(rt.conn.Reaped()) {
 		return nil, false
@@ -60,7 +65,7 @@ func (s *System) Relay(srv *DirServer, method string, params json.RawMessage, de
 	if limit := time.Now().Add(srv.Timeout); deadline.IsZero() || deadline.After(limit) {
 		deadline = limit
 	}
-	c := &relayCall{sys: s, srv: srv, rt: rt, method: method, done: done, t0: time.Now(), id: rt.conn.NewID()}
+	c := &relayCall{sys: s, srv: srv, rt: rt, method: method, via: via, done: done, t0: time.Now(), id: rt.conn.NewID()}
 	if method == "tools/call" {
 		c.tool = toolName(params)
 	}
@@ -96,6 +101,7 @@ type relayCall struct {
 	srv    *DirServer
 	rt     *route
 	method string
+	via    string // for the event: "gateway" or "execute_on_server"
 	tool   string
 	id     int64
 	t0     time.Time
@@ -154,7 +160,7 @@ func (c *relayCall) finish(resp *wire.Msg, err error) {
 	if c.method != "tools/call" {
 		return
 	}
-	data := map[string]any{"tool": c.tool, "duration_ms": float64(d.Microseconds()) / 1000, "via": "gateway"}
+	data := map[string]any{"tool": c.tool, "duration_ms": float64(d.Microseconds()) / 1000, "via": c.via}
 	ev := Event{Event: EventToolExecuted, ServerID: c.srv.ID, Data: data}
 	switch {
 	case err != nil:
@@ -191,4 +197,71 @@ func (s *System) Notify(srv *DirServer, method string, params json.RawMessage) b
 		return false
 	}
 	return rt.conn.Notify(context.Background(), method, params) == nil
+}
+
+// Call is CallTool the quickest way: on the relay path when the server's
+// child is running (no actor hop, no goroutine), else through the root
+// (which holds it during a restart). The reply and errors are CallTool's.
+func (s *System) Call(m *CallTool) (*ToolResult, error) {
+	srv, ok := s.Directory().Server(m.ServerID)
+	if ok && m.Params == nil {
+		type answer struct {
+			m   *wire.Msg
+			err error
+		}
+		ch := make(chan answer, 1)
+		params, t0 := callParams(m.Tool, m.Arguments), time.Now()
+		cancel, sent := s.relay(srv, "tools/call", params, m.Deadline, "execute_on_server", func(r *wire.Msg, err error) { ch <- answer{r, err} })
+		if sent {
+			var a answer
+			select {
+			case a = <-ch:
+			case <-contextDone(m.Ctx):
+				cancel("cancelled by the client")
+				return nil, fmt.Errorf("call cancelled: %w", child.ErrCancelled)
+			}
+			res, err := relayResult(srv, a.m, a.err)
+			if res != nil {
+				res.Duration = time.Since(t0)
+			}
+			return res, err
+		}
+	}
+	res, err := s.Ask(m, callBound)
+	if err != nil {
+		return nil, err
+	}
+	return res.(*ToolResult), nil
+}
+
+// callBound guards against a reply lost to a bug: every call is answered
+// by its deadline (timeout_seconds is at most 3600).
+const callBound = 3600*time.Second + time.Minute
+
+func contextDone(ctx context.Context) <-chan struct{} {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Done()
+}
+
+// callParams are a tools/call's params from a tool name and raw arguments.
+func callParams(tool string, args json.RawMessage) json.RawMessage {
+	if len(args) == 0 {
+		args = json.RawMessage("{}")
+	}
+	b := append([]byte(`{"name":`), wire.AppendString(nil, tool)...)
+	b = append(append(append(b, `,"arguments":`...), args...), '}')
+	return b
+}
+
+// relayResult turns a relayed answer into CallTool's reply.
+func relayResult(srv *DirServer, m *wire.Msg, err error) (*ToolResult, error) {
+	if err != nil {
+		return nil, err
+	}
+	if m.Error != nil {
+		return nil, fmt.Errorf("calling %s: %w", srv.Name, &child.RPCError{Code: m.Error.Code, Message: m.Error.Message, Data: m.Error.Data})
+	}
+	return &ToolResult{Result: m.Result, IsError: isToolError(m.Result)}, nil
 }

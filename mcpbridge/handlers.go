@@ -17,11 +17,6 @@ import (
 // creations have their own bounds below.
 const askTimeout = 10 * time.Second
 
-// callBound is the longest a tool call may wait for its reply. The actors
-// answer every call by its deadline (at most the largest timeout_seconds,
-// 3600 s); this only guards against a reply lost to a bug.
-const callBound = 3600*time.Second + time.Minute
-
 func (b *Bridge) createTimeout() time.Duration {
 	return b.sys.Config().StartTimeout() + 5*time.Second
 }
@@ -83,11 +78,10 @@ func (b *Bridge) executeOnServer(ctx context.Context, req mcp.CallToolRequest) (
 	if arguments == nil {
 		arguments = json.RawMessage("{}") // some servers reject a missing arguments object
 	}
-	res, err := b.sys.Ask(&actors.CallTool{ServerID: id, Tool: name, Arguments: arguments, Ctx: ctx}, callBound)
+	tr, err := b.sys.Call(&actors.CallTool{ServerID: id, Tool: name, Arguments: arguments, Ctx: ctx})
 	if err != nil {
 		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
 	}
-	tr := res.(*actors.ToolResult)
 	body := executed{ServerID: id, Tool: name, Result: tr.Result, Status: "success",
 		DurationMS: float64(tr.Duration.Microseconds()) / 1000}
 	if tr.IsError {
