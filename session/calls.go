@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/gateway"
 	"github.com/metamcp/metamcp/wire"
 )
 
@@ -22,19 +23,47 @@ type callParams struct {
 }
 
 // toolsCall is the hot path: a child tool by its gateway name goes
-// straight to its server's child; a meta tool (or an unknown name) to the
-// meta front end.
+// straight to its server's child; a meta tool to the meta front end, and
+// so does a gateway name still unknown once the catalog has caught up
+// with the root.
 func (s *Session) toolsCall(m *wire.Msg) {
 	var p callParams
 	if err := json.Unmarshal(m.Params, &p); err != nil {
 		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: "tools/call params: " + err.Error()})
 		return
 	}
-	rt, ok := s.cat.Load().tools[p.Name]
-	if !ok {
-		s.delegate(m)
+	if rt, ok := s.cat.Load().tools[p.Name]; ok {
+		s.callChild(m, p, rt)
 		return
 	}
+	if !strings.Contains(p.Name, gateway.Separator) {
+		s.delegate(m) // a meta tool
+		return
+	}
+	// A gateway name the catalog does not know (yet): a server whose
+	// create_server was answered a moment ago has told the root it runs
+	// before that answer went out, but the directory, and so the catalog,
+	// follows only once the root has handled it. Catch up (off the
+	// reading goroutine), then look again.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_, _ = s.sys.Ask(&actors.ListServers{}, catchUpBound)
+		if rt, ok := s.cat.Load().tools[p.Name]; ok {
+			s.callChild(m, p, rt)
+			return
+		}
+		s.delegate(m)
+	}()
+}
+
+// catchUpBound bounds the wait for the root before an unknown gateway
+// name is refused.
+const catchUpBound = 5 * time.Second
+
+// callChild calls a child's tool: on the relay path when its child runs,
+// else the actor way.
+func (s *Session) callChild(m *wire.Msg, p callParams, rt toolRoute) {
 	token, meta := s.childMeta(p.Meta)
 	params := callBody(rt.tool, p.Arguments, meta)
 	key := string(m.ID)

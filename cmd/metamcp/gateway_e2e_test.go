@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -259,4 +260,33 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A server's tools answer by their gateway names as soon as create_server
+// has answered, before any list_changed or tools/list: a client (a model)
+// calls them straight away.
+func TestGatewayToolRightAfterCreate(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, serveOpts{})
+	for i := range 8 {
+		name := fmt.Sprintf("calc%d", i)
+		createFrom(t, s, name, "basic_calculator", nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		resp, err := rawRequest(ctx, s, "now-"+name, "tools/call",
+			map[string]any{"name": name + "__add", "arguments": map[string]any{"a": i, "b": 1}})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s__add right after create_server: %v", name, err)
+		}
+		if resp.Error != nil {
+			t.Errorf("%s__add right after create_server: JSON-RPC error %d %s", name, resp.Error.Code, resp.Error.Message)
+			continue
+		}
+		var res struct {
+			StructuredContent struct{ Result float64 } `json:"structuredContent"`
+		}
+		if json.Unmarshal(resp.Result, &res) != nil || res.StructuredContent.Result != float64(i+1) {
+			t.Errorf("%s__add(%d, 1) right after create_server: %s", name, i, resp.Result)
+		}
+	}
 }
