@@ -62,6 +62,8 @@ func runFakeChild(mode string) {
 		serveWithGrandchild(os.Getenv(fakeGroupEnv))
 	case "sleeper":
 		time.Sleep(time.Hour)
+	case "deaf_on_usr1":
+		serveDeafOnUSR1()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown fake child mode", mode)
 		os.Exit(99)

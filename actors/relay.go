@@ -49,8 +49,10 @@ type RelayDone func(resp *wire.Msg, err error)
 // with the raw answer. The server's timeout applies from now unless
 // deadline is earlier; when it passes, the child gets notifications/
 // cancelled and done an ErrCallTimeout. It reports false, without calling
-// done, when srv has no live child: the caller then goes the actor way
-// (CallTool), which waits for a restart. The returned cancel stops a call
+// done, when srv has no live child, or when the request cannot be written
+// to it (the child has died and is not reaped yet: it never got the
+// request): the caller then goes the actor way (CallTool), which waits
+// for a restart. The returned cancel stops a call
 // the client cancelled: the child is told, and done is not called.
 func (s *System) Relay(srv *DirServer, method string, params json.RawMessage, deadline time.Time, done RelayDone) (cancel func(reason string), ok bool) {
 	return s.relay(srv, method, params, deadline, "gateway", done)
@@ -72,7 +74,18 @@ func (s *System) relay(srv *DirServer, method string, params json.RawMessage, de
 	rt.stats.inFlight.Add(1)
 	rt.stats.callsTotal.Add(1)
 	c.timer = time.AfterFunc(time.Until(deadline), c.expire)
+	c.sending.Store(true)
 	rt.conn.Send(c.id, method, params, c.answered)
+	c.sending.Store(false)
+	if c.unsent.Load() {
+		// The write failed: the child is dead (or dying) and never got
+		// the request, so the caller goes the actor way, which waits for
+		// the restart, as when the child is already reaped.
+		c.timer.Stop()
+		rt.stats.inFlight.Add(-1)
+		rt.stats.callsTotal.Add(-1)
+		return nil, false
+	}
 	return c.cancel, true
 }
 
@@ -107,9 +120,19 @@ type relayCall struct {
 	t0     time.Time
 	timer  *time.Timer
 	done   RelayDone
+
+	// sending is set while Relay is in conn.Send; unsent records that the
+	// write failed there (Send then calls answered on Relay's goroutine
+	// with the write error: the only error that is not an *ExitError).
+	sending, unsent atomic.Bool
 }
 
 func (c *relayCall) answered(resp *wire.Msg, err error) {
+	var exit *child.ExitError
+	if err != nil && c.sending.Load() && !errors.As(err, &exit) {
+		c.unsent.Store(true)
+		return
+	}
 	c.timer.Stop()
 	if err != nil {
 		err = c.failure(err)

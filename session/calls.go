@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/gateway"
 	"github.com/metamcp/metamcp/wire"
 )
 
@@ -24,8 +25,9 @@ type callParams struct {
 }
 
 // toolsCall is the hot path: a child tool by its gateway name goes
-// straight to its server's child; a meta tool (or an unknown name) to the
-// meta front end.
+// straight to its server's child; a meta tool to the meta front end, and
+// so does a gateway name still unknown once the catalog has caught up
+// with the root.
 func (s *Session) toolsCall(m *wire.Msg) {
 	var p callParams
 	if err := json.Unmarshal(m.Params, &p); err != nil {
@@ -33,15 +35,40 @@ func (s *Session) toolsCall(m *wire.Msg) {
 		return
 	}
 	c := s.cat.Load()
-	rt, ok := c.tools[p.Name]
-	if !ok {
-		if _, meta := s.metaNames()[p.Name]; meta || !s.opts.ShowChildren {
-			s.delegate(m)
+	if rt, ok := c.tools[p.Name]; ok {
+		s.callChild(m, p, rt)
+		return
+	}
+	if _, meta := s.metaNames()[p.Name]; meta || !s.opts.ShowChildren || !strings.Contains(p.Name, gateway.Separator) {
+		s.delegate(m) // a meta tool, or nothing the gateway could know
+		return
+	}
+	// A gateway name the catalog does not know (yet): a server whose
+	// create_server was answered a moment ago has told the root it runs
+	// before that answer went out, but the directory, and so the catalog,
+	// follows only once the root has handled it. Catch up (off the
+	// reading goroutine), then look again.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_, _ = s.sys.Ask(&actors.ListServers{}, catchUpBound)
+		s.refresh()
+		c := s.cat.Load()
+		if rt, ok := c.tools[p.Name]; ok {
+			s.callChild(m, p, rt)
 			return
 		}
 		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: c.unknownTool(p.Name)})
-		return
-	}
+	}()
+}
+
+// catchUpBound bounds the wait for the root before an unknown gateway
+// name is refused.
+const catchUpBound = 5 * time.Second
+
+// callChild calls a child's tool: on the relay path when its child runs,
+// else the actor way.
+func (s *Session) callChild(m *wire.Msg, p callParams, rt toolRoute) {
 	token, meta := s.childMeta(p.Meta)
 	params := callBody(rt.tool, p.Arguments, meta)
 	key := string(m.ID)

@@ -41,6 +41,8 @@ func (s *Session) watchDirectory() {
 // refresh rebuilds the catalog from the newest directory and tells the
 // client what changed.
 func (s *Session) refresh() {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
 	d := s.sys.Directory()
 	old := s.cat.Load()
 	if old != nil && old.version >= d.Version && old.version != 0 {

@@ -48,14 +48,15 @@ type Session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the session's goroutines
 
-	mu       sync.Mutex
-	inflight map[string]func(reason string) // client request id → its cancel
-	tokens   map[string]json.RawMessage     // our progress token → the client's
-	asked    map[childReq]int64             // a child's request → ours to the client
-	leveled  map[string]uint64              // server id → connection its log level was set on
-	tokenN   atomic.Int64
-	dirty    chan struct{}     // a new directory is out (watchDirectory)
-	gens     map[string]uint64 // server id → its child when last seen (refresh's own)
+	mu        sync.Mutex
+	inflight  map[string]func(reason string) // client request id → its cancel
+	tokens    map[string]json.RawMessage     // our progress token → the client's
+	asked     map[childReq]int64             // a child's request → ours to the client
+	leveled   map[string]uint64              // server id → connection its log level was set on
+	tokenN    atomic.Int64
+	dirty     chan struct{}     // a new directory is out (watchDirectory)
+	gens      map[string]uint64 // server id → its child when last seen (under refreshMu)
+	refreshMu sync.Mutex        // one refresh at a time
 }
 
 type childReq struct{ server, id string }
