@@ -192,7 +192,10 @@ func (c *relayCall) finish(resp *wire.Msg, err error) {
 		if errors.Is(err, ErrCallTimeout) {
 			ev.Event = EventToolTimeout
 		}
-	case resp.Error != nil || isToolError(resp.Result):
+	case resp.Error != nil: // as the actor path records it
+		st.errorsTotal.Add(1)
+		data["error"], ev.Event = (&child.RPCError{Code: resp.Error.Code, Message: resp.Error.Message}).Error(), EventToolError
+	case isToolError(resp.Result):
 		st.errorsTotal.Add(1)
 		data["is_error"] = true
 	}
