@@ -215,3 +215,81 @@ func TestGatewayClientCancels(t *testing.T) {
 		}
 	}
 }
+
+// Calls made around a crash — in flight when the child dies, or made after
+// it died and before it is back — either succeed (held for the restart) or
+// fail with a message that says the server is being restarted; none fails
+// as if it had crashed with a child that was already gone.
+func TestGatewayCallsAroundCrash(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, serveOpts{})
+	id, _ := createFrom(t, s, "api", "api_integration", nil)
+	pid := int(jnum(t, serverRow(t, s, id), "pid"))
+
+	const callers = 8
+	stop := make(chan struct{})
+	type outcome struct {
+		isErr bool
+		text  string
+	}
+	results := make(chan outcome, 4096)
+	done := make(chan struct{}, callers)
+	for range callers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				req := mcp.CallToolRequest{}
+				req.Params.Name = "api__parse_response"
+				req.Params.Arguments = map[string]any{"response_json": `{"k":1}`}
+				res, err := s.c.CallTool(ctx, req)
+				cancel()
+				switch {
+				case err != nil:
+					results <- outcome{true, "JSON-RPC error: " + err.Error()}
+				default:
+					results <- outcome{res.IsError, toolText(res)}
+				}
+			}
+		}()
+	}
+	// Some calls before the kill, then the kill, then until it is back.
+	first := <-results
+	if first.isErr {
+		t.Fatalf("api__parse_response before the crash: %s", first.text)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		row := serverRow(t, s, id)
+		if row["status"] != "running" || int(jnum(t, row, "pid")) == pid {
+			return fmt.Errorf("not back: %s", jsonText(row))
+		}
+		return nil
+	})
+	close(stop)
+	for range callers {
+		<-done
+	}
+	close(results)
+	ok, failed := 0, map[string]int{}
+	for o := range results {
+		if !o.isErr {
+			ok++
+			continue
+		}
+		failed[o.text]++
+	}
+	for text, n := range failed {
+		if !strings.Contains(text, "restart") {
+			t.Errorf("%d calls around the crash failed without saying the server is being restarted: %s", n, text)
+		}
+	}
+	t.Logf("calls around the crash: %d answered, failed: %v", ok, failed)
+}
