@@ -226,6 +226,12 @@ type (
 		Since time.Time
 		Info  *child.Info
 	}
+	// unsent gives a server actor back a call that never reached its
+	// child (connection gen had exited).
+	unsent struct {
+		gen  uint64
+		call waitingCall
+	}
 	// childReady reports a finished handshake to the server actor.
 	childReady struct {
 		gen  uint64
@@ -306,6 +312,7 @@ func (publish) metamcpMessage()          {}
 func (whoAreYou) metamcpMessage()        {}
 func (recentEvents) metamcpMessage()     {}
 func (statusUpdate) metamcpMessage()     {}
+func (unsent) metamcpMessage()           {}
 func (childReady) metamcpMessage()       {}
 func (childStartFailed) metamcpMessage() {}
 func (childExited) metamcpMessage()      {}

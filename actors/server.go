@@ -105,10 +105,16 @@ func (a *serverActor) Receive(ctx actor.Context) {
 		a.queue.expire(a.deps, ctx.Self(), a.spec.ID, func() error {
 			return a.notReadyError()
 		})
+	case *unsent:
+		a.requeue(ctx, m)
 	case *actor.Restarting:
+		a.handBack(ctx)
 		a.shutdown(fmt.Errorf("%w: it is restarting", ErrNotRunning))
 		a.failWaiters(ctx, fmt.Errorf("%w: it is restarting", ErrNotRunning))
 	case *actor.Stopping:
+		if a.state == stateCrashed { // crash_loop: the root answers its calls, saying so
+			a.handBack(ctx)
+		}
 		a.state = StateStopping
 		a.shutdown(ErrStopping)
 		a.failWaiters(ctx, fmt.Errorf("%w: %s was stopped before it was ready", ErrStopping, a.spec.ID))

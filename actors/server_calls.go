@@ -31,9 +31,16 @@ func (a *serverActor) call(ctx actor.Context, m *CallTool) {
 }
 
 // dispatch runs one call on its own goroutine, which replies to the caller.
+// A call for a child that has exited but whose exit the actor has not yet
+// handled waits in the queue: the restart hands it back to the root, which
+// holds it for the next child.
 func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID) {
 	if time.Now().After(m.Deadline) {
 		a.deps.reply(sender, a.notReadyError())
+		return
+	}
+	if isClosed(a.conn.Reaped()) {
+		a.queue.add(a.deps, ctx.Self(), a.spec.ID, waitingCall{msg: m, sender: sender})
 		return
 	}
 	a.stats.inFlight.Add(1)
@@ -41,6 +48,7 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 	conn, events := a.conn, a.deps.events
 	parent, gen := a.connCtx, a.gen
 	a.wg.Add(1)
+	self := ctx.Self()
 	waited := time.Duration(0) // since the root received it: held for a restart or a start
 	if !m.arrived.IsZero() {
 		waited = time.Since(m.arrived)
@@ -57,6 +65,12 @@ func (a *serverActor) dispatch(ctx actor.Context, m *CallTool, sender *actor.PID
 			raw, err = conn.CallTool(cctx, m.Tool, m.Arguments)
 		}
 		cancel()
+		if errors.Is(err, child.ErrNotSent) { // the child is gone: the call waits for the next
+			a.stats.inFlight.Add(-1)
+			a.stats.callsTotal.Add(-1)
+			a.deps.root.Send(self, &unsent{gen: gen, call: waitingCall{msg: m, sender: sender}})
+			return
+		}
 		if err != nil && parent.Err() != nil && !crashed(err) {
 			err = fmt.Errorf("%w: the server was stopped during the call", ErrStopping)
 		}
@@ -207,4 +221,23 @@ func (a *serverActor) toolsListed(ctx actor.Context, m *toolsListed) {
 	a.info = &info
 	a.tell(ctx, StateRunning, a.info)
 	a.publish(ctx, EventToolsChanged, map[string]any{"tools": len(m.tools)})
+}
+
+// requeue takes back a call that never reached its child: the next child
+// gets it (the actor restarts) unless this one is already the next.
+func (a *serverActor) requeue(ctx actor.Context, m *unsent) {
+	if m.gen != a.gen && a.state == StateRunning {
+		a.dispatch(ctx, m.call.msg, m.call.sender)
+		return
+	}
+	a.queue.add(a.deps, ctx.Self(), a.spec.ID, m.call)
+}
+
+// handBack gives the calls still waiting to the root when the actor
+// restarts: it holds them for the next child, each until its deadline, or
+// answers them if the server will not come back (crash_loop).
+func (a *serverActor) handBack(ctx actor.Context) {
+	for _, c := range a.queue.take() {
+		a.deps.root.RequestWithCustomSender(ctx.Parent(), c.msg, c.sender)
+	}
 }

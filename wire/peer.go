@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,11 @@ import (
 
 // ErrClosed is returned for calls on a Peer whose input has ended.
 var ErrClosed = errors.New("connection closed")
+
+// ErrNotSent wraps the error of a request that never left: the Peer was
+// closed before it, or writing it failed. The other side never saw it, so
+// it is safe to send again elsewhere.
+var ErrNotSent = errors.New("request not sent")
 
 // Done receives the answer to a request sent with Go: the response message
 // (Result or Error set), or err when none will come.
@@ -58,14 +64,14 @@ func (p *Peer) Send(id int64, method string, params json.RawMessage, done Done) 
 	if p.closed != nil {
 		err := p.closed
 		p.mu.Unlock()
-		done(nil, err)
+		done(nil, fmt.Errorf("%w: %w", ErrNotSent, err))
 		return
 	}
 	p.pending[id] = done
 	p.mu.Unlock()
 	err := p.w.Build(func(b []byte) []byte { return AppendRequest(b, id, method, params) })
 	if err != nil && p.Forget(id) {
-		done(nil, err)
+		done(nil, fmt.Errorf("%w: %w", ErrNotSent, err))
 	}
 }
 

@@ -70,15 +70,15 @@ func TestPeerCloseFailsPending(t *testing.T) {
 	p.Close(why)
 	select {
 	case err := <-got:
-		if err != why {
+		if !errors.Is(err, why) || errors.Is(err, ErrNotSent) {
 			t.Fatalf("pending call failed with %v", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close left a call pending")
 	}
 	p.Go("later", nil, func(_ *Msg, err error) { got <- err })
-	if err := <-got; err != why {
-		t.Fatalf("a call after Close: %v", err)
+	if err := <-got; !errors.Is(err, why) || !errors.Is(err, ErrNotSent) {
+		t.Fatalf("a call after Close: %v, want ErrNotSent wrapping the reason", err)
 	}
 }
 

@@ -18,6 +18,10 @@ var (
 	ErrClosed = errors.New("connection closed")
 	// ErrProtocol is returned when the child breaks the MCP protocol.
 	ErrProtocol = errors.New("protocol error")
+	// ErrNotSent is matched by the error of a request that never reached
+	// the child (it had exited, or its stdin could not be written): it may
+	// be sent again, to the next child.
+	ErrNotSent = errors.New("request not sent to the child")
 )
 
 // ExitError reports that the child exited while a call was in flight.

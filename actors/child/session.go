@@ -216,6 +216,9 @@ func (c *Conn) Request(ctx context.Context, method string, params any) (json.Raw
 	if errors.As(err, &rpc) {
 		return nil, &RPCError{Code: rpc.Code, Message: rpc.Message, Data: rpc.Data}
 	}
+	if errors.Is(err, wire.ErrNotSent) {
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, c.errFor(ctx, err))
+	}
 	if ctx.Err() != nil { // Call has forgotten it: tell the child
 		c.cancelled(id, ctx.Err().Error())
 	}
