@@ -87,30 +87,65 @@ func (r *Reader) skip(err error) error {
 }
 
 // Writer writes whole messages, one line each, safe for concurrent use.
+// Messages that arrive while another is being written are gathered and go
+// out together in the next write: under load many answers cost one system
+// call, and an answer alone is written at once by its own goroutine, with
+// no hand-off.
 type Writer struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-	err error // the first write error: every later write fails with it
+	w       io.Writer
+	mu      sync.Mutex
+	pending []byte // messages waiting for the write under way
+	spare   []byte
+	writing bool   // a goroutine is writing; it writes pending too
+	queued  uint64 // messages handed to Write
+	written uint64 // of those, how many are written
+	err     error  // the first write error: every later write fails with it
+	flushed *sync.Cond
 }
 
 // NewWriter writes to w.
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+func NewWriter(w io.Writer) *Writer {
+	wr := &Writer{w: w}
+	wr.flushed = sync.NewCond(&wr.mu)
+	return wr
+}
 
-// Write writes msg and a newline in one write.
+// Write writes msg and a newline. It returns once msg has been written
+// (by this goroutine, or by the one that was writing when it came), or
+// with the error that stopped writing.
 func (w *Writer) Write(msg []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
-	w.buf = append(append(w.buf[:0], msg...), '\n')
-	if _, err := w.w.Write(w.buf); err != nil {
-		w.err = err
+	w.pending = append(append(w.pending, msg...), '\n')
+	w.queued++
+	if mine := w.queued; w.writing { // the writer takes it with its next write
+		for w.written < mine && w.err == nil {
+			w.flushed.Wait()
+		}
+		return w.err
 	}
-	if cap(w.buf) > 1<<20 { // do not keep a huge buffer for good
-		w.buf = nil
+	w.writing = true
+	for len(w.pending) > 0 && w.err == nil {
+		out, upto := w.pending, w.queued
+		w.pending, w.spare = w.spare[:0], nil
+		w.mu.Unlock()
+		_, err := w.w.Write(out)
+		w.mu.Lock()
+		if err != nil {
+			w.err = err
+		} else {
+			w.written = upto
+		}
+		if cap(out) <= 1<<20 { // do not keep a huge buffer for good
+			w.spare = out[:0]
+		}
+		w.flushed.Broadcast()
 	}
+	w.writing = false
+	w.flushed.Broadcast()
 	return w.err
 }
 
