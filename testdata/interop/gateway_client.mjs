@@ -28,21 +28,7 @@ import {
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-
-class Failure extends Error {}
-
-function check(cond, what, got) {
-  if (!cond) {
-    const detail = got === undefined ? "" : `; got ${JSON.stringify(got)}`;
-    throw new Failure(what + detail);
-  }
-}
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Failure(`environment variable ${name} is not set`);
-  return v;
-}
+import { Failure, check, env, fail } from "./check.mjs";
 
 const SERVER = "ev"; // the child's name, the prefix of its gateway tools
 const CANNED = { role: "assistant", content: { type: "text", text: "canned-reply-42" }, model: "interop-canned-model", stopReason: "endTurn" };
@@ -348,16 +334,7 @@ async function main() {
       }),
     );
   } catch (e) {
-    const why = e instanceof Failure ? e.message : e?.stack ?? String(e);
-    console.error(`gateway_client: FAIL: ${why}`);
-    if (childPid) console.error(`child pid ${childPid}`);
-    if (stderr.length) console.error("--- metamcp stderr ---\n" + stderr.join(""));
-    try {
-      await client.close();
-    } catch {
-      // already failing
-    }
-    process.exit(1);
+    await fail("gateway_client", e, client, stderr, childPid ? `child pid ${childPid}` : "");
   }
 }
 

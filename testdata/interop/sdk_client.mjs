@@ -12,6 +12,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { isDeepStrictEqual } from "node:util";
+import { Failure, check, env, fail } from "./check.mjs";
 
 const EXPECTED_TOOLS = [
   "create_server",
@@ -28,21 +29,6 @@ const EXPECTED_TOOLS = [
   "stop_all_servers",
   "stop_server",
 ];
-
-class Failure extends Error {}
-
-function check(cond, what, got) {
-  if (!cond) {
-    const detail = got === undefined ? "" : `; got ${JSON.stringify(got)}`;
-    throw new Failure(what + detail);
-  }
-}
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Failure(`environment variable ${name} is not set`);
-  return v;
-}
 
 // call runs one tool and checks metamcp's result contract: the text content
 // is JSON equal to structuredContent, and isError is what we expect.
@@ -174,15 +160,7 @@ async function main() {
       }),
     );
   } catch (e) {
-    const why = e instanceof Failure ? e.message : e?.stack ?? String(e);
-    console.error(`sdk_client: FAIL: ${why}`);
-    if (stderr.length) console.error("--- metamcp stderr ---\n" + stderr.join(""));
-    try {
-      await client.close();
-    } catch {
-      // already failing
-    }
-    process.exit(1);
+    await fail("sdk_client", e, client, stderr);
   }
 }
 
