@@ -926,6 +926,41 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// callDuringKill calls tool in the background, SIGKILLs pid once slow has
+// the call's request, and returns the call's outcome; the call must end
+// within a second of the kill.
+func callDuringKill(t *testing.T, s *mcpServe, slow *slowSite, pid int, tool string, args map[string]any) (*mcp.CallToolResult, error) {
+	t.Helper()
+	type outcome struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		req := mcp.CallToolRequest{}
+		req.Params.Name, req.Params.Arguments = tool, args
+		res, err := s.c.CallTool(ctx, req)
+		done <- outcome{res, err}
+	}()
+	slow.waitStarted(t, 1)
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the %s call in flight did not fail when its child was killed", tool)
+	}
+	if since := time.Since(killed); since > time.Second {
+		t.Errorf("the %s call in flight failed %s after the kill", tool, since)
+	}
+	return o.res, o.err
+}
+
 // slowSite is a loopback HTTP server whose every request lasts `lasts`
 // unless the client goes away first.
 type slowSite struct {
@@ -1366,40 +1401,15 @@ func TestCrashDuringCall(t *testing.T) {
 	slow := newSlowSite(t, 10*time.Second)
 	s := startServe(t, serveOpts{})
 	id, pid := createFrom(t, s, "api", "api_integration", nil)
-	type outcome struct {
+	res, err := callDuringKill(t, s, slow, pid, "execute_on_server",
+		map[string]any{"server_id": id, "tool_name": "make_request", "arguments": map[string]any{"url": slow.URL}})
+	var o struct {
 		res   map[string]any
 		isErr bool
-		took  time.Duration
 	}
-	done := make(chan outcome, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		req := mcp.CallToolRequest{}
-		req.Params.Name = "execute_on_server"
-		req.Params.Arguments = map[string]any{"server_id": id, "tool_name": "make_request", "arguments": map[string]any{"url": slow.URL}}
-		t0 := time.Now()
-		res, err := s.c.CallTool(ctx, req)
-		o := outcome{took: time.Since(t0)}
-		if err == nil && len(res.RawStructuredContent) > 0 {
-			o.isErr = res.IsError
-			_ = json.Unmarshal(res.RawStructuredContent, &o.res)
-		}
-		done <- o
-	}()
-	slow.waitStarted(t, 1)
-	killed := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	var o outcome
-	select {
-	case o = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("the call in flight did not fail when its child was killed")
-	}
-	if since := time.Since(killed); since > time.Second {
-		t.Errorf("the call in flight failed %s after the kill", since)
+	if err == nil && len(res.RawStructuredContent) > 0 {
+		o.isErr = res.IsError
+		_ = json.Unmarshal(res.RawStructuredContent, &o.res)
 	}
 	if !o.isErr || o.res["status"] != "error" || !strings.Contains(fmt.Sprint(o.res["error"]), "server crashed during the call") ||
 		!strings.Contains(fmt.Sprint(o.res["error"]), "SIGKILL") {

@@ -58,36 +58,11 @@ func TestGatewayCrashDuringCall(t *testing.T) {
 	id, _ := createFrom(t, s, "api", "api_integration", nil)
 	pid := int(jnum(t, serverRow(t, s, id), "pid"))
 
-	type outcome struct {
-		res  *mcp.CallToolResult
-		err  error
-		took time.Duration
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		req := mcp.CallToolRequest{}
-		req.Params.Name = "api__make_request"
-		req.Params.Arguments = map[string]any{"url": slow.URL}
-		t0 := time.Now()
-		res, err := s.c.CallTool(ctx, req)
-		done <- outcome{res, err, time.Since(t0)}
-	}()
-	slow.waitStarted(t, 1)
-	killed := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	var o outcome
-	select {
-	case o = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("the gateway call in flight did not fail when its child was killed")
-	}
-	if since := time.Since(killed); since > time.Second {
-		t.Errorf("the gateway call in flight failed %s after the kill", since)
-	}
+	res, err := callDuringKill(t, s, slow, pid, "api__make_request", map[string]any{"url": slow.URL})
+	o := struct {
+		res *mcp.CallToolResult
+		err error
+	}{res, err}
 	if o.err != nil {
 		t.Fatalf("the gateway call in flight: JSON-RPC error %v, want a tool error", o.err)
 	}
