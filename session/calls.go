@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/metamcp/metamcp/actors"
+	"github.com/metamcp/metamcp/actors/child"
 	"github.com/metamcp/metamcp/gateway"
 	"github.com/metamcp/metamcp/wire"
 )
@@ -111,11 +112,16 @@ func (s *Session) viaActors(m *wire.Msg, rt toolRoute, params json.RawMessage, t
 		if !s.untrack(key) {
 			return
 		}
-		if err != nil {
+		var rpc *child.RPCError
+		switch {
+		case errors.As(err, &rpc): // the child's own error, as the relay path gives it
+			data, _ := rpc.Data.(json.RawMessage)
+			s.callAnswer(m.ID, &wire.Msg{Error: &wire.Error{Code: rpc.Code, Message: rpc.Message, Data: data}}, nil)
+		case err != nil:
 			s.callAnswer(m.ID, nil, err)
-			return
+		default:
+			s.callAnswer(m.ID, &wire.Msg{Result: res.(*actors.ToolResult).Result}, nil)
 		}
-		s.callAnswer(m.ID, &wire.Msg{Result: res.(*actors.ToolResult).Result}, nil)
 	}()
 }
 

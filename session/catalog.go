@@ -14,6 +14,7 @@ type catalog struct {
 	version uint64
 	tools   map[string]toolRoute         // exposed name → where it goes
 	byID    map[string]*actors.DirServer // server id → server
+	order   []*actors.DirServer          // the directory's order (by name, then id)
 	list    []byte                       // the exposed tools' definitions, comma-joined, for tools/list
 }
 
@@ -26,6 +27,7 @@ type toolRoute struct {
 // and renders their definitions under those names.
 func buildCatalog(d *actors.Directory, reserved map[string]bool, tools bool) *catalog {
 	c := &catalog{version: d.Version, tools: map[string]toolRoute{}, byID: map[string]*actors.DirServer{}}
+	c.order = d.Servers
 	for _, s := range d.Servers {
 		c.byID[s.ID] = s
 	}

@@ -219,9 +219,11 @@ func (s *Session) ChildRequest(serverID string, m *wire.Msg, answer func(json.Ra
 		return
 	}
 	key := childReq{serverID, string(m.ID)}
-	s.mu.Lock() // held across Go, so that the answer finds the key to drop
-	defer s.mu.Unlock()
-	id := s.peer.Go(m.Method, m.Params, func(resp *wire.Msg, err error) {
+	id := s.peer.NewID()
+	s.mu.Lock() // known before the answer can come, so that it finds the key to drop
+	s.asked[key] = id
+	s.mu.Unlock()
+	s.peer.Send(id, m.Method, m.Params, func(resp *wire.Msg, err error) {
 		s.mu.Lock()
 		delete(s.asked, key)
 		s.mu.Unlock()
@@ -234,7 +236,6 @@ func (s *Session) ChildRequest(serverID string, m *wire.Msg, answer func(json.Ra
 			answer(resp.Result, nil)
 		}
 	})
-	s.asked[key] = id
 }
 
 // mayAsk refuses a child's request the client cannot answer.

@@ -33,14 +33,14 @@ func (s *Session) promptsList(ctx context.Context) (json.RawMessage, *wire.Error
 }
 
 func (s *Session) listPrompts(ctx context.Context) (*promptTable, map[gateway.Ref]item) {
-	lists := s.listOf(ctx, "prompts/list", "prompts", "prompts")
-	servers := s.sortedServers()
+	servers := s.cat.Load().order
+	lists := s.listOf(ctx, servers, "prompts/list", "prompts", "prompts")
 	items := map[gateway.Ref]item{}
 	t := &promptTable{byID: map[string]*actors.DirServer{}}
 	var refs []gateway.Ref
 	for _, srv := range servers {
 		t.byID[srv.ID] = srv
-		for _, it := range lists[srv] {
+		for _, it := range lists[srv.ID] {
 			var name string
 			if json.Unmarshal(it["name"], &name) != nil {
 				continue

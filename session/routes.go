@@ -41,11 +41,11 @@ type item = map[string]json.RawMessage
 // listOf asks every running server that declares capability what for
 // all pages of method, concurrently; a child that fails is left out (and
 // logged), the others still count.
-func (s *Session) listOf(ctx context.Context, method, what, key string) map[*actors.DirServer][]item {
+func (s *Session) listOf(ctx context.Context, servers []*actors.DirServer, method, what, key string) map[string][]item {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	out := map[*actors.DirServer][]item{}
-	for _, srv := range s.cat.Load().byID {
+	out := map[string][]item{}
+	for _, srv := range servers {
 		if !srv.Running() || !declares(srv, what) {
 			continue
 		}
@@ -58,7 +58,7 @@ func (s *Session) listOf(ctx context.Context, method, what, key string) map[*act
 				return
 			}
 			mu.Lock()
-			out[srv] = items
+			out[srv.ID] = items
 			mu.Unlock()
 		}()
 	}
@@ -127,10 +127,11 @@ func deadlineOf(ctx context.Context) (d time.Time) {
 // mergedList answers a list method with every child's items, each passed
 // through rewrite, under key.
 func (s *Session) mergedList(ctx context.Context, method, what, key string, rewrite func(*actors.DirServer, item)) (json.RawMessage, *wire.Error) {
-	lists := s.listOf(ctx, method, what, key)
+	servers := s.cat.Load().order
+	lists := s.listOf(ctx, servers, method, what, key)
 	all := []item{}
-	for _, srv := range s.sortedServers() {
-		for _, it := range lists[srv] {
+	for _, srv := range servers {
+		for _, it := range lists[srv.ID] {
 			rewrite(srv, it)
 			all = append(all, it)
 		}
@@ -138,9 +139,6 @@ func (s *Session) mergedList(ctx context.Context, method, what, key string, rewr
 	b, _ := json.Marshal(map[string]any{key: all})
 	return b, nil
 }
-
-// sortedServers is the catalog's servers in directory order.
-func (s *Session) sortedServers() []*actors.DirServer { return s.sys.Directory().Servers }
 
 // exposeField rewrites a URI field to its gateway form.
 func exposeField(field string) func(*actors.DirServer, item) {
