@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,9 @@ func run() error {
 	out := flag.String("out", "docs/benchmarks.md", "report to write (empty: none)")
 	scale := flag.Int("scale", 4, "sample sizes ×scale/4 (1 for a quick look)")
 	gobench := flag.String("gobench", "", "file with `go test -bench` output to include in the report")
+	keep := flag.String("keepprof", "", "directory to keep the relay profiles in (for go tool pprof)")
+	old := flag.String("ab", "", "another build of metamcp (before a change): its gateway measured side by side with -bin's (rows AB)")
+	only := flag.String("only", "", "comma-separated measurements to run (e.g. \"tool call,relay profile\"); default all")
 	flag.Parse()
 	abs, err := filepath.Abs(*bin)
 	if err != nil {
@@ -51,7 +55,12 @@ func run() error {
 		_ = os.RemoveAll(dir)
 	}()
 
-	b := &bench{bin: abs, dir: dir, n: *scale, ctx: ctx}
+	b := &bench{bin: abs, dir: dir, n: *scale, ctx: ctx, keep: *keep}
+	if *old != "" {
+		if b.old, err = filepath.Abs(*old); err != nil {
+			return err
+		}
+	}
 	started := time.Now()
 	for _, m := range []struct {
 		name string
@@ -61,10 +70,14 @@ func run() error {
 		{"create_server", b.createServer},
 		{"pooled", b.pooled},
 		{"tool call", b.toolCall},
+		{"ab", b.ab},
 		{"relay profile", b.relayProfile},
 		{"recovery", b.recovery},
 		{"fleet", b.fleet},
 	} {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), m.name) {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "bench: %s\n", m.name)
 		if err := m.f(); err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
