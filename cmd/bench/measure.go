@@ -253,7 +253,7 @@ func (b *bench) toolCall() error {
 		}
 		num := map[string]string{protoNewest: "8", protoLegacy: "9"}[proto]
 		err = b.compare(relayed{num: num, what: "via the gateway (" + gatewayAdd + ")", proto: proto, direct: d, meta: m, child: childPID,
-			call: func() error { _, err := m.call(b.ctx, gatewayAdd, addArgs); return err }})
+			floor: true, call: func() error { _, err := m.call(b.ctx, gatewayAdd, addArgs); return err }})
 		if err != nil {
 			return err
 		}
@@ -286,8 +286,11 @@ func (b *bench) childCmd() []string {
 func (b *bench) gatewayReady(m *peer, tool string) error {
 	t0 := time.Now()
 	for {
-		_, err := m.call(b.ctx, tool, addArgs)
+		out, err := m.call(b.ctx, tool, addArgs)
 		if err == nil {
+			if out["result"] != 42.0 { // the child's result, relayed as it came
+				return fmt.Errorf("%s: result %v, not 42", tool, out)
+			}
 			return nil
 		}
 		if time.Since(t0) > 5*time.Second {
@@ -307,6 +310,7 @@ type relayed struct {
 	meta   *peer        // a client of metamcp serve
 	child  int          // pid of metamcp's child
 	call   func() error // one call of add through metamcp
+	floor  bool         // also measure the floor: a process that only copies bytes (rows h, i)
 }
 
 // compare measures r side by side with the direct call, in rows Na–Ng:
@@ -320,19 +324,53 @@ func (b *bench) compare(r relayed) error {
 	direct := side{call: func() error { _, err := r.direct.call(b.ctx, "add", addArgs); return err },
 		pids: []int{os.Getpid(), r.direct.pid()}}
 	via := side{call: r.call, pids: []int{os.Getpid(), r.meta.pid(), r.child}}
-	lat, err := latencies(b.runs(3000), direct.call, via.call)
+	sides := []side{direct, via}
+	if r.floor {
+		f, err := b.copier(r.proto)
+		if err != nil {
+			return err
+		}
+		defer f.p.close()
+		sides = append(sides, f.side)
+	}
+	calls := make([]func() error, len(sides))
+	for i, sd := range sides {
+		calls[i] = sd.call
+	}
+	// CPU of the processes that serve one side only (not the harness)
+	// across the sequential calls: what one call costs when it wakes them.
+	seq0 := make([][]time.Duration, len(sides))
+	for i, sd := range sides {
+		for _, pid := range sd.pids[1:] {
+			seq0[i] = append(seq0[i], cpuTime(pid))
+		}
+	}
+	lat, err := latencies(b.runs(3000), calls...)
 	if err != nil {
 		return err
 	}
 	sd, sm := lat[0], lat[1]
+	seq := make([]string, len(sides))
+	for i, sd := range sides {
+		var parts []string
+		for j, pid := range sd.pids[1:] {
+			parts = append(parts, fmt.Sprintf("%.0f", float64((cpuTime(pid)-seq0[i][j]).Microseconds())/float64(len(lat[i]))))
+		}
+		seq[i] = strings.Join(parts, " / ")
+	}
 	b.add(timed(name("a", "add, direct to child (mcp-go client)"), sd, 0, ""))
 	b.add(timed(name("b", "add "+r.what), sm, 0, ""))
 	ratio := float64(sm.median()) / float64(sd.median())
 	b.add(row{Metric: name("c", "via/direct ratio of medians"), Target: "≤ 1.30×", Median: fmt.Sprintf("%.2f×", ratio),
 		P90: fmt.Sprintf("%.2f×", float64(sm.p90())/float64(sd.p90())), Result: verdict(atMost, ratio, 1.3)})
+	sq := "metamcp / child: " + seq[1] + "; direct child: " + seq[0]
+	if r.floor {
+		sq += "; copier / child: " + seq[2]
+	}
+	b.add(row{Metric: name("s", "CPU µs per call, one call at a time (rows a, b)"), Target: "-", Median: sq, P90: "-", Result: "-"})
 
 	window := time.Duration(b.runs(8)) * 250 * time.Millisecond
-	tp, err := throughputs(3, window, direct, via)
+	tp, err := throughputs(3, window, sides...)
 	if err != nil {
 		return err
 	}
@@ -345,7 +383,41 @@ func (b *bench) compare(r relayed) error {
 	tr := tp[1].median() / tp[0].median()
 	b.add(row{Metric: name("e", "throughput via/direct at 32 callers"), Target: "≥ 0.70×", Median: fmt.Sprintf("%.2f×", tr),
 		P90: "-", Result: verdict(atLeast, tr, 0.7)})
+	if r.floor {
+		sf := lat[2]
+		b.add(row{Metric: name("h", "floor: add through a process that only copies bytes (cmd/bench copy-relay) — via/direct p50 latency; throughput"),
+			Target: "-", Median: fmt.Sprintf("%.2f×; %.2f×", float64(sf.median())/float64(sd.median()), tp[2].median()/tp[0].median()),
+			P90: fmt.Sprintf("%.2f×", float64(sf.p90())/float64(sd.p90())), Result: "-"})
+		b.add(row{Metric: name("i", "the floor's CPU µs per call, client / copier / child"), Target: "-",
+			Median: tp[2].cpuPerCall(), P90: "-", Result: "-"})
+	}
 	return nil
+}
+
+// copying is a client of the child binary through the copy relay.
+type copying struct {
+	p    *peer
+	side side
+}
+
+// copier starts the child binary behind the harness itself as a copy
+// relay (copyRelay) and connects to it with protocol proto.
+func (b *bench) copier(proto string) (*copying, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	p, err := connectWith(b.ctx, nil, proto, self, append([]string{copyRelayArg}, b.childCmd()...)...)
+	if err != nil {
+		return nil, err
+	}
+	kids := childrenOf(p.pid())
+	if len(kids) != 1 {
+		_ = p.close()
+		return nil, fmt.Errorf("copy relay: %d children", len(kids))
+	}
+	return &copying{p: p, side: side{call: func() error { _, err := p.call(b.ctx, "add", addArgs); return err },
+		pids: []int{os.Getpid(), p.pid(), kids[0]}}}, nil
 }
 
 // callers is the number of concurrent callers of the throughput rows.
@@ -402,14 +474,20 @@ func (r rate) cpuPerCall() string {
 
 // throughputs runs each side with 32 concurrent callers for window, the
 // sides one after the other, rounds times, and counts the calls and the
-// CPU time of each side's processes (user and system, from /proc).
+// CPU time of each side's processes (user and system, from /proc). Round k
+// starts with side k mod len(sides), so that none always follows the same
+// one, and a pause between sides lets what a side leaves behind (the
+// event store's commit 50 ms after its last event) end before the next.
 func throughputs(rounds int, window time.Duration, sides ...side) ([]rate, error) {
 	out := make([]rate, len(sides))
 	for i := range out {
 		out[i].cpu = make([]time.Duration, len(sides[i].pids))
 	}
 	for k := 0; k < rounds; k++ {
-		for i, s := range sides {
+		for n := range sides {
+			i := (k + n) % len(sides)
+			s := sides[i]
+			time.Sleep(settle)
 			before := make([]time.Duration, len(s.pids))
 			for j, pid := range s.pids {
 				before[j] = cpuTime(pid)
@@ -427,6 +505,9 @@ func throughputs(rounds int, window time.Duration, sides ...side) ([]rate, error
 	}
 	return out, nil
 }
+
+// settle is the pause before each throughput run.
+const settle = 150 * time.Millisecond
 
 // concurrently runs f from callers goroutines for window and returns the
 // calls per second, or the first error.
@@ -795,9 +876,13 @@ func (b *bench) ab() error {
 				pids: []int{os.Getpid(), m.pid(), pid}})
 		}
 		calls := []func() error{sides[0].call, sides[1].call, sides[2].call}
+		m0 := []time.Duration{cpuTime(sides[1].pids[1]), cpuTime(sides[2].pids[1])}
 		lat, err := latencies(b.runs(3000), calls...)
 		if err != nil {
 			return err
+		}
+		seqCPU := func(i int) float64 {
+			return float64((cpuTime(sides[i].pids[1]) - m0[i-1]).Microseconds()) / float64(len(lat[i]))
 		}
 		name := func(m string) string { return fmt.Sprintf("AB. [%s] %s", proto, m) }
 		ms3 := func(f func(sample) time.Duration) string {
@@ -809,6 +894,8 @@ func (b *bench) ab() error {
 		b.add(row{Metric: name("latency via/direct, old / new"), Target: "≤ 1.30×",
 			Median: fmt.Sprintf("%.2f× / %.2f×", r(1, sample.median), r(2, sample.median)),
 			P90:    fmt.Sprintf("%.2f× / %.2f×", r(1, sample.p90), r(2, sample.p90)), Result: "-"})
+		b.add(row{Metric: name("metamcp's CPU µs per call, one call at a time, old / new"), Target: "-",
+			Median: fmt.Sprintf("%.0f / %.0f", seqCPU(1), seqCPU(2)), P90: "-", Result: "-"})
 		window := time.Duration(b.runs(8)) * 250 * time.Millisecond
 		tp, err := throughputs(3, window, sides...)
 		if err != nil {

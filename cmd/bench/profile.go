@@ -36,7 +36,7 @@ var relayNodes = []node{
 // session → actors.System.Relay → child.Conn on package wire).
 var gatewayNodes = []node{
 	{"reading loops (client's stdin and the child's stdout): line, envelope decode, dispatch — includes all below but the GC", "wire.(*Peer).Serve"},
-	{"envelope decode of every message (json.Unmarshal into wire.Msg)", "wire.Decode"},
+	{"envelope decode of every message (json.Valid, one pass over the envelope)", "wire.Decode"},
 	{"client's tools/call: params and _meta decoded, child's params built, sent to the child", "session.(*Session).toolsCall"},
 	{"… of which the _meta given to the child (client's protocol keys dropped, progress token)", "session.(*Session).childMeta"},
 	{"… of which Relay: timer armed, request written to the child", "actors.(*System).Relay"},
@@ -61,14 +61,16 @@ func (b *bench) relayProfile() error {
 	gw := func(m *peer, _ string) error { _, err := m.call(b.ctx, gatewayAdd, addArgs); return err }
 	for _, p := range []struct {
 		name, what, proto string
+		callers           int
 		call              func(*peer, string) error
 		nodes             []node
 	}{
-		{"relay", "execute_on_server add", protoNewest, exec, relayNodes},
-		{"gateway", gatewayAdd + " (the gateway's relay path)", protoNewest, gw, gatewayNodes},
-		{"gateway-legacy", gatewayAdd + " (the gateway's relay path)", protoLegacy, gw, gatewayNodes},
+		{"relay", "execute_on_server add", protoNewest, 32, exec, relayNodes},
+		{"gateway", gatewayAdd + " (the gateway's relay path)", protoNewest, 32, gw, gatewayNodes},
+		{"gateway-legacy", gatewayAdd + " (the gateway's relay path)", protoLegacy, 32, gw, gatewayNodes},
+		{"gateway-legacy-sequential", gatewayAdd + " (the gateway's relay path)", protoLegacy, 1, gw, gatewayNodes},
 	} {
-		prof, calls, window, used, err := b.profile(p.name, p.proto, p.call)
+		prof, calls, window, used, err := b.profile(p.name, p.proto, p.callers, p.call)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
@@ -77,10 +79,10 @@ func (b *bench) relayProfile() error {
 			return fmt.Errorf("go tool pprof: %w", err)
 		}
 		var s strings.Builder
-		fmt.Fprintf(&s, "Relay profile, %s [%s]: `metamcp serve` profiling itself (METAMCP_CPUPROFILE) while 32 callers "+
+		fmt.Fprintf(&s, "Relay profile, %s [%s]: `metamcp serve` profiling itself (METAMCP_CPUPROFILE) while %d caller(s) "+
 			"ran %s for %s (%d calls; %s, of %s of CPU that /proc counts for its whole run, start included). "+
 			"Share of its CPU samples, cumulative (a node includes what it calls):\n\n",
-			p.name, p.proto, p.what, window, calls, profDuration(top), used)
+			p.name, p.proto, p.callers, p.what, window, calls, profDuration(top), used)
 		s.WriteString(nodeTable(top, p.nodes))
 		if p.name != "relay" {
 			traces, err := exec2(goTool(), "tool", "pprof", "-traces", b.bin, prof)
@@ -102,9 +104,9 @@ func (b *bench) relayProfile() error {
 
 func exec2(name string, args ...string) ([]byte, error) { return exec.Command(name, args...).Output() }
 
-// profile runs 32 callers of call against a metamcp serve that profiles
+// profile runs callers callers of call against a metamcp serve that profiles
 // itself, with a child "calc", and returns the profile's path.
-func (b *bench) profile(name, proto string, call func(m *peer, id string) error) (prof string, calls int, window, used time.Duration, err error) {
+func (b *bench) profile(name, proto string, callers int, call func(m *peer, id string) error) (prof string, calls int, window, used time.Duration, err error) {
 	prof = filepath.Join(b.dir, name+".pprof")
 	cfg, err := b.config("profile-"+name, nil)
 	if err != nil {
@@ -126,7 +128,7 @@ func (b *bench) profile(name, proto string, call func(m *peer, id string) error)
 	stop := time.Now().Add(window)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for range 32 {
+	for range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
