@@ -98,14 +98,21 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-// toolName reads the name of a tools/call (for events only).
+// toolName reads the name of a tools/call (for events only): params are
+// valid JSON (package session built them), and the name comes first.
 func toolName(params json.RawMessage) string {
-	var p struct {
-		Name string `json:"name"`
-	}
-	_ = json.Unmarshal(params, &p)
-	return p.Name
+	var name string
+	_ = wire.Fields(params, func(k, v []byte) error {
+		if string(k) != "name" {
+			return nil
+		}
+		name, _ = wire.String(v)
+		return errFound
+	})
+	return name
 }
+
+var errFound = errors.New("found")
 
 // relayCall is one request on the relay path. Whoever takes it out of the
 // connection's pending set (the answer, the timer, a cancel) ends it.

@@ -30,8 +30,8 @@ type callParams struct {
 // so does a gateway name still unknown once the catalog has caught up
 // with the root.
 func (s *Session) toolsCall(m *wire.Msg) {
-	var p callParams
-	if err := json.Unmarshal(m.Params, &p); err != nil {
+	p, err := readCall(m.Params)
+	if err != nil {
 		_ = s.peer.RespondError(m.ID, &wire.Error{Code: wire.CodeInvalidParams, Message: "tools/call params: " + err.Error()})
 		return
 	}
@@ -86,6 +86,48 @@ func (s *Session) callChild(m *wire.Msg, p callParams, rt toolRoute) {
 	}
 	s.viaActors(m, rt, params, token)
 }
+
+// readCall reads the params of a tools/call (valid JSON: wire.Decode
+// checked the message) in one pass over its members. What is not the
+// common shape — not an object, name not a string, a member twice or in
+// another case — is read by encoding/json, as it always was.
+func readCall(params json.RawMessage) (callParams, error) {
+	var p callParams
+	var seen uint8
+	err := wire.Fields(params, func(k, v []byte) error {
+		var bit uint8
+		switch string(k) {
+		case "name":
+			bit = 1
+			name, ok := wire.String(v)
+			if !ok {
+				return errUncommon
+			}
+			p.Name = name
+		case "arguments":
+			bit, p.Arguments = 2, v
+		case "_meta":
+			bit, p.Meta = 4, v
+		default:
+			if strings.EqualFold(string(k), "name") || strings.EqualFold(string(k), "arguments") || strings.EqualFold(string(k), "_meta") {
+				return errUncommon
+			}
+			return nil
+		}
+		if seen&bit != 0 {
+			return errUncommon
+		}
+		seen |= bit
+		return nil
+	})
+	if err == nil {
+		return p, nil
+	}
+	p = callParams{}
+	return p, json.Unmarshal(params, &p)
+}
+
+var errUncommon = errors.New("uncommon shape")
 
 // retrack replaces the cancel of a request still in flight.
 func (s *Session) retrack(key string, cancel func(string)) {
@@ -177,31 +219,47 @@ const modernPrefix = "io.modelcontextprotocol/"
 // childMeta is the _meta a child gets: the client's, without the keys of
 // the client's protocol session, with the progress token replaced by one
 // of ours (returned, "" when none) that routes the child's progress back.
+// It is built from the members as they came (a member given twice counts
+// once, the last, as encoding/json reads it); nil when none is left.
 func (s *Session) childMeta(meta json.RawMessage) (token string, out json.RawMessage) {
 	if len(meta) == 0 || string(meta) == "null" {
 		return "", nil
 	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(meta, &fields) != nil {
+	type member struct{ key, value []byte }
+	var kept []member
+	err := wire.Fields(meta, func(k, v []byte) error {
+		if bytes.HasPrefix(k, []byte(modernPrefix)) {
+			return nil
+		}
+		for i := range kept {
+			if bytes.Equal(kept[i].key, k) {
+				kept = append(kept[:i], kept[i+1:]...)
+				break
+			}
+		}
+		kept = append(kept, member{bytes.Clone(k), v})
+		return nil
+	})
+	if err != nil || len(kept) == 0 {
 		return "", nil
 	}
-	for k := range fields {
-		if strings.HasPrefix(k, modernPrefix) {
-			delete(fields, k)
+	out = append(make([]byte, 0, len(meta)), '{')
+	for i, f := range kept {
+		if i > 0 {
+			out = append(out, ',')
 		}
+		out = append(wire.AppendString(out, string(f.key)), ':')
+		if string(f.key) == "progressToken" {
+			token = "metamcp-" + strconv.FormatInt(s.tokenN.Add(1), 10)
+			s.mu.Lock()
+			s.tokens[token] = json.RawMessage(f.value)
+			s.mu.Unlock()
+			out = wire.AppendString(out, token)
+			continue
+		}
+		out = append(out, f.value...)
 	}
-	if client, ok := fields["progressToken"]; ok {
-		token = "metamcp-" + strconv.FormatInt(s.tokenN.Add(1), 10)
-		s.mu.Lock()
-		s.tokens[token] = client
-		s.mu.Unlock()
-		fields["progressToken"] = json.RawMessage(wireString(token))
-	}
-	if len(fields) == 0 {
-		return token, nil
-	}
-	out, _ = json.Marshal(fields)
-	return token, out
+	return token, append(out, '}')
 }
 
 func (s *Session) dropToken(token string) {

@@ -57,11 +57,90 @@ func (m *Msg) IsResponse() bool { return m.Method == "" && hasID(m.ID) }
 func hasID(id json.RawMessage) bool { return len(id) > 0 && string(id) != "null" }
 
 // Decode reads one message. The line must be a single JSON object.
+//
+// The common shape — an object with the members id, method, params,
+// result and error, each at most once, method a string — is read in one
+// pass over the envelope after a validity check, with its parts slices of
+// one copy of the line; anything else goes through encoding/json, which
+// gives the same Msg (or error) for every input.
 func Decode(line []byte) (Msg, error) {
+	if !json.Valid(line) {
+		return decodeStd(line)
+	}
+	buf := bytes.Clone(line)
+	var m Msg
+	var seen uint8
+	err := Fields(buf, func(key, v []byte) error {
+		var bit uint8
+		switch string(key) {
+		case "jsonrpc":
+			return nil
+		case "id":
+			bit, m.ID = 1, v
+		case "method":
+			bit = 2
+			if string(v) == "null" {
+				break
+			}
+			s, ok := unquote(v)
+			if !ok {
+				return errSlow
+			}
+			m.Method = s
+		case "params":
+			bit, m.Params = 4, v
+		case "result":
+			bit, m.Result = 8, v
+		case "error":
+			bit = 16
+			if string(v) == "null" {
+				m.Error = nil
+				break
+			}
+			m.Error = new(Error)
+			if err := json.Unmarshal(v, m.Error); err != nil {
+				return errSlow
+			}
+		default:
+			if foldsToMember(key) { // encoding/json matches member names case-insensitively
+				return errSlow
+			}
+			return nil
+		}
+		if seen&bit != 0 { // a member twice: encoding/json's rules
+			return errSlow
+		}
+		seen |= bit
+		return nil
+	})
+	if err != nil {
+		return decodeStd(line)
+	}
+	return checkMsg(m)
+}
+
+// errSlow sends Decode to encoding/json.
+var errSlow = errors.New("not the common shape")
+
+func foldsToMember(key []byte) bool {
+	for _, k := range [...]string{"jsonrpc", "id", "method", "params", "result", "error"} {
+		if len(key) == len(k) && bytes.EqualFold(key, []byte(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeStd is Decode by encoding/json.
+func decodeStd(line []byte) (Msg, error) {
 	var m Msg
 	if err := json.Unmarshal(line, &m); err != nil {
 		return Msg{}, err
 	}
+	return checkMsg(m)
+}
+
+func checkMsg(m Msg) (Msg, error) {
 	if m.Method == "" && !hasID(m.ID) {
 		return Msg{}, ErrNotMessage
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
 	"github.com/metamcp/metamcp/actors"
@@ -33,6 +34,8 @@ type bench struct {
 	rows      []row
 	notes     []string // extra findings for the report
 	inittrace string   // markdown: top package inits
+	keep      string   // directory to keep the relay profiles in ("": none)
+	old       string   // another build of metamcp to measure against (-ab)
 	ctx       context.Context
 }
 
@@ -205,124 +208,333 @@ func (b *bench) pooled() error {
 	return nil
 }
 
-// 3. execute_on_server add through metamcp vs direct to the same child
-// binary, sequentially (interleaved) and with 32 concurrent callers.
-func (b *bench) toolCall() error {
-	m, err := b.serve("call", nil)
-	if err != nil {
-		return err
-	}
-	defer m.close()
-	child := []string{b.bin, "template", "run", templates.BasicCalculator}
-	if tpl, ok := b.builtins(); ok { // the child binary metamcp runs
-		child = []string{tpl, templates.BasicCalculator}
-	}
-	d, err := connect(b.ctx, child[0], child[1:]...)
-	if err != nil {
-		return err
-	}
-	defer d.close()
-	id, childPID, err := m.create(b.ctx, map[string]any{"name": "calc", "template": templates.BasicCalculator})
-	if err != nil {
-		return err
-	}
-	via := func() error {
-		_, err := m.call(b.ctx, "execute_on_server", map[string]any{"server_id": id, "tool_name": "add", "arguments": addArgs})
-		return err
-	}
-	direct := func() error { _, err := d.call(b.ctx, "add", addArgs); return err }
+// The protocol versions the tool-call rows are measured with: the newest,
+// which mcp-go's client speaks by default (2026-07-28: no session, _meta
+// with the protocol version, client info and capabilities on every
+// request), and 2025-06-18 (the initialize handshake, plain requests).
+const (
+	protoNewest = mcp.LATEST_PROTOCOL_VERSION
+	protoLegacy = mcp.ProtocolVersion20250618
+)
 
-	var sd, sm sample
-	n := b.runs(3000)
-	for i := -200; i < n; i++ {
-		for j, f := range []func() error{direct, via} {
-			if i%2 == 1 { // alternate which goes first
-				j = 1 - j
-				f = []func() error{direct, via}[j]
-			}
-			t0 := time.Now()
-			if err := f(); err != nil {
+// 3, 8 and 9. add on a basic_calculator child through metamcp against the
+// direct call to the same child binary, side by side: execute_on_server
+// (3), and the gateway's own tool calc__add relayed on the fast path with
+// the newest protocol (8) and 2025-06-18 (9). The direct client and the
+// client of metamcp speak the same version in each pair.
+func (b *bench) toolCall() error {
+	for _, proto := range []string{protoNewest, protoLegacy} {
+		m, err := b.serveProto("call-"+proto, nil, proto)
+		if err != nil {
+			return err
+		}
+		defer m.close()
+		d, err := connectWith(b.ctx, nil, proto, b.childCmd()[0], b.childCmd()[1:]...)
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		id, childPID, err := m.create(b.ctx, map[string]any{"name": "calc", "template": templates.BasicCalculator})
+		if err != nil {
+			return err
+		}
+		if proto == protoNewest {
+			err := b.compare(relayed{num: "3", what: "via execute_on_server", proto: proto, direct: d, meta: m, child: childPID,
+				call: func() error {
+					_, err := m.call(b.ctx, "execute_on_server", map[string]any{"server_id": id, "tool_name": "add", "arguments": addArgs})
+					return err
+				}})
+			if err != nil {
 				return err
 			}
+		}
+		if err := b.gatewayReady(m, gatewayAdd); err != nil {
+			return err
+		}
+		num := map[string]string{protoNewest: "8", protoLegacy: "9"}[proto]
+		err = b.compare(relayed{num: num, what: "via the gateway (" + gatewayAdd + ")", proto: proto, direct: d, meta: m, child: childPID,
+			floor: true, call: func() error { _, err := m.call(b.ctx, gatewayAdd, addArgs); return err }})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gatewayAdd is add of the server created as "calc", as the gateway lists it.
+const gatewayAdd = "calc__add"
+
+// serveProto is serve with the client speaking protocol version proto.
+func (b *bench) serveProto(name string, extra map[string]any, proto string) (*peer, error) {
+	cfg, err := b.config(name, extra)
+	if err != nil {
+		return nil, err
+	}
+	return connectWith(b.ctx, nil, proto, b.bin, "serve", "--config", cfg)
+}
+
+// childCmd is the command of a basic_calculator child as metamcp runs it.
+func (b *bench) childCmd() []string {
+	if tpl, ok := b.builtins(); ok {
+		return []string{tpl, templates.BasicCalculator}
+	}
+	return []string{b.bin, "template", "run", templates.BasicCalculator}
+}
+
+// gatewayReady waits until metamcp lists tool and a call of it works (the
+// gateway's catalog follows the directory a moment after create_server).
+func (b *bench) gatewayReady(m *peer, tool string) error {
+	t0 := time.Now()
+	for {
+		out, err := m.call(b.ctx, tool, addArgs)
+		if err == nil {
+			if out["result"] != 42.0 { // the child's result, relayed as it came
+				return fmt.Errorf("%s: result %v, not 42", tool, out)
+			}
+			return nil
+		}
+		if time.Since(t0) > 5*time.Second {
+			return fmt.Errorf("the gateway does not serve %s: %w", tool, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// relayed is one way of calling add through metamcp, measured against the
+// direct call to the same child binary.
+type relayed struct {
+	num    string       // the rows' number
+	what   string       // how the call goes: "via execute_on_server"
+	proto  string       // the protocol version both clients speak
+	direct *peer        // a client of the child binary alone
+	meta   *peer        // a client of metamcp serve
+	child  int          // pid of metamcp's child
+	call   func() error // one call of add through metamcp
+	floor  bool         // also measure the floor: a process that only copies bytes (rows h, i)
+}
+
+// compare measures r side by side with the direct call, in rows Na–Ng:
+// latency sequentially (interleaved, alternating which goes first), then
+// throughput and CPU per call of each process with 32 concurrent callers
+// (each side for a fixed time, alternated).
+func (b *bench) compare(r relayed) error {
+	name := func(letter, metric string) string {
+		return fmt.Sprintf("%s%s. [%s] %s", r.num, letter, r.proto, metric)
+	}
+	direct := side{call: func() error { _, err := r.direct.call(b.ctx, "add", addArgs); return err },
+		pids: []int{os.Getpid(), r.direct.pid()}}
+	via := side{call: r.call, pids: []int{os.Getpid(), r.meta.pid(), r.child}}
+	sides := []side{direct, via}
+	if r.floor {
+		f, err := b.copier(r.proto)
+		if err != nil {
+			return err
+		}
+		defer f.p.close()
+		sides = append(sides, f.side)
+	}
+	calls := make([]func() error, len(sides))
+	for i, sd := range sides {
+		calls[i] = sd.call
+	}
+	// CPU of the processes that serve one side only (not the harness)
+	// across the sequential calls: what one call costs when it wakes them.
+	seq0 := make([][]time.Duration, len(sides))
+	for i, sd := range sides {
+		for _, pid := range sd.pids[1:] {
+			seq0[i] = append(seq0[i], cpuTime(pid))
+		}
+	}
+	lat, err := latencies(b.runs(3000), calls...)
+	if err != nil {
+		return err
+	}
+	sd, sm := lat[0], lat[1]
+	seq := make([]string, len(sides))
+	for i, sd := range sides {
+		var parts []string
+		for j, pid := range sd.pids[1:] {
+			parts = append(parts, fmt.Sprintf("%.0f", float64((cpuTime(pid)-seq0[i][j]).Microseconds())/float64(len(lat[i]))))
+		}
+		seq[i] = strings.Join(parts, " / ")
+	}
+	b.add(timed(name("a", "add, direct to child (mcp-go client)"), sd, 0, ""))
+	b.add(timed(name("b", "add "+r.what), sm, 0, ""))
+	ratio := float64(sm.median()) / float64(sd.median())
+	b.add(row{Metric: name("c", "via/direct ratio of medians"), Target: "≤ 1.30×", Median: fmt.Sprintf("%.2f×", ratio),
+		P90: fmt.Sprintf("%.2f×", float64(sm.p90())/float64(sd.p90())), Result: verdict(atMost, ratio, 1.3)})
+	sq := "metamcp / child: " + seq[1] + "; direct child: " + seq[0]
+	if r.floor {
+		sq += "; copier / child: " + seq[2]
+	}
+	b.add(row{Metric: name("s", "CPU µs per call, one call at a time (rows a, b)"), Target: "-", Median: sq, P90: "-", Result: "-"})
+
+	window := time.Duration(b.runs(8)) * 250 * time.Millisecond
+	tp, err := throughputs(3, window, sides...)
+	if err != nil {
+		return err
+	}
+	b.add(row{Metric: name("f", "CPU µs per call at 32 callers, client / metamcp / child: via"), Target: "-",
+		Median: tp[1].cpuPerCall(), P90: "-", Result: "-"})
+	b.add(row{Metric: name("g", "the same, direct (client / child)"), Target: "-",
+		Median: tp[0].cpuPerCall(), P90: "-", Result: "-"})
+	b.add(row{Metric: name("d", fmt.Sprintf("add, %d callers, calls/s direct / via (median of 3 × %s)", callers, window)),
+		Target: "-", Median: fmt.Sprintf("%.0f / %.0f", tp[0].median(), tp[1].median()), P90: "-", Result: "-"})
+	tr := tp[1].median() / tp[0].median()
+	b.add(row{Metric: name("e", "throughput via/direct at 32 callers"), Target: "≥ 0.70×", Median: fmt.Sprintf("%.2f×", tr),
+		P90: "-", Result: verdict(atLeast, tr, 0.7)})
+	if r.floor {
+		sf := lat[2]
+		b.add(row{Metric: name("h", "floor: add through a process that only copies bytes (cmd/bench copy-relay) — via/direct p50 latency; throughput"),
+			Target: "-", Median: fmt.Sprintf("%.2f×; %.2f×", float64(sf.median())/float64(sd.median()), tp[2].median()/tp[0].median()),
+			P90: fmt.Sprintf("%.2f×", float64(sf.p90())/float64(sd.p90())), Result: "-"})
+		b.add(row{Metric: name("i", "the floor's CPU µs per call, client / copier / child"), Target: "-",
+			Median: tp[2].cpuPerCall(), P90: "-", Result: "-"})
+	}
+	return nil
+}
+
+// copying is a client of the child binary through the copy relay.
+type copying struct {
+	p    *peer
+	side side
+}
+
+// copier starts the child binary behind the harness itself as a copy
+// relay (copyRelay) and connects to it with protocol proto.
+func (b *bench) copier(proto string) (*copying, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	p, err := connectWith(b.ctx, nil, proto, self, append([]string{copyRelayArg}, b.childCmd()...)...)
+	if err != nil {
+		return nil, err
+	}
+	kids := childrenOf(p.pid())
+	if len(kids) != 1 {
+		_ = p.close()
+		return nil, fmt.Errorf("copy relay: %d children", len(kids))
+	}
+	return &copying{p: p, side: side{call: func() error { _, err := p.call(b.ctx, "add", addArgs); return err },
+		pids: []int{os.Getpid(), p.pid(), kids[0]}}}, nil
+}
+
+// callers is the number of concurrent callers of the throughput rows.
+const callers = 32
+
+// side is one way of calling add and the processes it costs CPU in: the
+// harness (the client) first.
+type side struct {
+	call func() error
+	pids []int
+}
+
+// latencies times each call n times sequentially, interleaved: round i
+// starts with call i mod len(calls), so that none is always first. 200
+// rounds of warm-up are not counted.
+func latencies(n int, calls ...func() error) ([]sample, error) {
+	out := make([]sample, len(calls))
+	for i := -200; i < n; i++ {
+		for k := range calls {
+			j := (k + i + 200) % len(calls)
+			t0 := time.Now()
+			if err := calls[j](); err != nil {
+				return nil, err
+			}
 			if i >= 0 {
-				if j == 0 {
-					sd = append(sd, time.Since(t0))
-				} else {
-					sm = append(sm, time.Since(t0))
-				}
+				out[j] = append(out[j], time.Since(t0))
 			}
 		}
 	}
-	b.add(timed("3a. add, direct to child (mcp-go client)", sd, 0, ""))
-	b.add(timed("3b. add via execute_on_server", sm, 0, ""))
-	ratio := float64(sm.median()) / float64(sd.median())
-	b.add(row{Metric: "3c. via/direct ratio of medians", Target: "≤ 1.30×", Median: fmt.Sprintf("%.2f×", ratio),
-		P90: fmt.Sprintf("%.2f×", float64(sm.p90())/float64(sd.p90())), Result: verdict(atMost, ratio, 1.3)})
+	return out, nil
+}
 
-	// 32 concurrent callers, each side for a fixed time, alternated.
-	const callers = 32
-	window := time.Duration(b.runs(8)) * 250 * time.Millisecond
-	run := func(f func() error) (float64, error) {
-		var count atomic.Int64
-		var firstErr atomic.Value
-		stop := time.Now().Add(window)
-		var wg sync.WaitGroup
-		for w := 0; w < callers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for time.Now().Before(stop) {
-					if err := f(); err != nil {
-						firstErr.CompareAndSwap(nil, err)
-						return
-					}
-					count.Add(1)
+// rate is what the throughput runs of one side measured.
+type rate struct {
+	perSec []float64       // calls per second, one per round
+	calls  float64         // calls made in all rounds
+	cpu    []time.Duration // CPU used in all rounds, per process of the side
+}
+
+func (r rate) median() float64 {
+	c := append([]float64(nil), r.perSec...)
+	sort.Float64s(c)
+	return c[len(c)/2]
+}
+
+// cpuPerCall renders the CPU µs per call of each process, "a / b / c".
+func (r rate) cpuPerCall() string {
+	var parts []string
+	for _, d := range r.cpu {
+		parts = append(parts, fmt.Sprintf("%.0f", float64(d.Microseconds())/r.calls))
+	}
+	return strings.Join(parts, " / ")
+}
+
+// throughputs runs each side with 32 concurrent callers for window, the
+// sides one after the other, rounds times, and counts the calls and the
+// CPU time of each side's processes (user and system, from /proc). Round k
+// starts with side k mod len(sides), so that none always follows the same
+// one, and a pause between sides lets what a side leaves behind (the
+// event store's commit 50 ms after its last event) end before the next.
+func throughputs(rounds int, window time.Duration, sides ...side) ([]rate, error) {
+	out := make([]rate, len(sides))
+	for i := range out {
+		out[i].cpu = make([]time.Duration, len(sides[i].pids))
+	}
+	for k := 0; k < rounds; k++ {
+		for n := range sides {
+			i := (k + n) % len(sides)
+			s := sides[i]
+			time.Sleep(settle)
+			before := make([]time.Duration, len(s.pids))
+			for j, pid := range s.pids {
+				before[j] = cpuTime(pid)
+			}
+			x, err := concurrently(callers, window, s.call)
+			if err != nil {
+				return nil, err
+			}
+			for j, pid := range s.pids {
+				out[i].cpu[j] += cpuTime(pid) - before[j]
+			}
+			out[i].perSec = append(out[i].perSec, x)
+			out[i].calls += x * window.Seconds()
+		}
+	}
+	return out, nil
+}
+
+// settle is the pause before each throughput run.
+const settle = 150 * time.Millisecond
+
+// concurrently runs f from callers goroutines for window and returns the
+// calls per second, or the first error.
+func concurrently(callers int, window time.Duration, f func() error) (float64, error) {
+	var count atomic.Int64
+	var firstErr atomic.Value
+	stop := time.Now().Add(window)
+	var wg sync.WaitGroup
+	for w := 0; w < callers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if err := f(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
 				}
-			}()
-		}
-		t0 := time.Now()
-		wg.Wait()
-		if e, ok := firstErr.Load().(error); ok {
-			return 0, e
-		}
-		return float64(count.Load()) / time.Since(t0).Seconds(), nil
+				count.Add(1)
+			}
+		}()
 	}
-	var td, tm []float64
-	// CPU time of each process over the runs, per call: where a relayed
-	// call's cost goes (row 3f).
-	self := os.Getpid()
-	var cpuD, cpuV [3]time.Duration // client, metamcp, child
-	var callsD, callsV float64
-	for r := 0; r < 3; r++ {
-		c0, k0 := cpuTime(self), cpuTime(d.pid())
-		x, err := run(direct)
-		if err != nil {
-			return err
-		}
-		cpuD[0], cpuD[2] = cpuD[0]+cpuTime(self)-c0, cpuD[2]+cpuTime(d.pid())-k0
-		callsD += x * window.Seconds()
-		c0, m0, k0 := cpuTime(self), cpuTime(m.pid()), cpuTime(childPID)
-		y, err := run(via)
-		if err != nil {
-			return err
-		}
-		cpuV[0], cpuV[1], cpuV[2] = cpuV[0]+cpuTime(self)-c0, cpuV[1]+cpuTime(m.pid())-m0, cpuV[2]+cpuTime(childPID)-k0
-		callsV += y * window.Seconds()
-		td, tm = append(td, x), append(tm, y)
+	t0 := time.Now()
+	wg.Wait()
+	if e, ok := firstErr.Load().(error); ok {
+		return 0, e
 	}
-	per := func(d time.Duration, n float64) string { return fmt.Sprintf("%.0f", float64(d.Microseconds())/n) }
-	b.add(row{Metric: "3f. CPU µs per call at 32 callers, client / metamcp / child: via", Target: "-",
-		Median: per(cpuV[0], callsV) + " / " + per(cpuV[1], callsV) + " / " + per(cpuV[2], callsV), P90: "-", Result: "-"})
-	b.add(row{Metric: "3g. the same, direct (client / child)", Target: "-",
-		Median: per(cpuD[0], callsD) + " / " + per(cpuD[2], callsD), P90: "-", Result: "-"})
-	sort.Float64s(td)
-	sort.Float64s(tm)
-	b.add(row{Metric: fmt.Sprintf("3d. add, %d callers, calls/s direct / via (median of 3 × %s)", callers, window),
-		Target: "-", Median: fmt.Sprintf("%.0f / %.0f", td[1], tm[1]), P90: "-", Result: "-"})
-	tr := tm[1] / td[1]
-	b.add(row{Metric: "3e. throughput via/direct at 32 callers", Target: "≥ 0.70×", Median: fmt.Sprintf("%.2f×", tr),
-		P90: "-", Result: verdict(atLeast, tr, 0.7)})
-	return nil
+	return float64(count.Load()) / time.Since(t0).Seconds(), nil
 }
 
 // 4. SIGKILL a child → first successful call, minus the initial backoff.
@@ -625,4 +837,76 @@ func initGroup(name string) string {
 		return "std"
 	}
 	return "other"
+}
+
+// ab measures the gateway of two builds of metamcp side by side in one run
+// (-ab OLD: OLD against -bin), with each protocol version: latency of
+// direct, OLD and new interleaved, then throughput and CPU per call at 32
+// callers, the three alternated. For before/after figures of a change.
+func (b *bench) ab() error {
+	if b.old == "" {
+		return nil
+	}
+	for _, proto := range []string{protoLegacy, protoNewest} {
+		d, err := connectWith(b.ctx, nil, proto, b.childCmd()[0], b.childCmd()[1:]...)
+		if err != nil {
+			return err
+		}
+		defer d.close()
+		sides := []side{{call: func() error { _, err := d.call(b.ctx, "add", addArgs); return err },
+			pids: []int{os.Getpid(), d.pid()}}}
+		for i, bin := range []string{b.old, b.bin} {
+			cfg, err := b.config(fmt.Sprintf("ab-%s-%d", proto, i), nil)
+			if err != nil {
+				return err
+			}
+			m, err := connectWith(b.ctx, nil, proto, bin, "serve", "--config", cfg)
+			if err != nil {
+				return err
+			}
+			defer m.close()
+			_, pid, err := m.create(b.ctx, map[string]any{"name": "calc", "template": templates.BasicCalculator})
+			if err != nil {
+				return err
+			}
+			if err := b.gatewayReady(m, gatewayAdd); err != nil {
+				return err
+			}
+			sides = append(sides, side{call: func() error { _, err := m.call(b.ctx, gatewayAdd, addArgs); return err },
+				pids: []int{os.Getpid(), m.pid(), pid}})
+		}
+		calls := []func() error{sides[0].call, sides[1].call, sides[2].call}
+		m0 := []time.Duration{cpuTime(sides[1].pids[1]), cpuTime(sides[2].pids[1])}
+		lat, err := latencies(b.runs(3000), calls...)
+		if err != nil {
+			return err
+		}
+		seqCPU := func(i int) float64 {
+			return float64((cpuTime(sides[i].pids[1]) - m0[i-1]).Microseconds()) / float64(len(lat[i]))
+		}
+		name := func(m string) string { return fmt.Sprintf("AB. [%s] %s", proto, m) }
+		ms3 := func(f func(sample) time.Duration) string {
+			return ms(f(lat[0])) + " / " + ms(f(lat[1])) + " / " + ms(f(lat[2]))
+		}
+		b.add(row{Metric: name(fmt.Sprintf("add latency direct / old / new (n=%d)", len(lat[0]))), Target: "-",
+			Median: ms3(sample.median), P90: ms3(sample.p90), Result: "-"})
+		r := func(i int, f func(sample) time.Duration) float64 { return float64(f(lat[i])) / float64(f(lat[0])) }
+		b.add(row{Metric: name("latency via/direct, old / new"), Target: "≤ 1.30×",
+			Median: fmt.Sprintf("%.2f× / %.2f×", r(1, sample.median), r(2, sample.median)),
+			P90:    fmt.Sprintf("%.2f× / %.2f×", r(1, sample.p90), r(2, sample.p90)), Result: "-"})
+		b.add(row{Metric: name("metamcp's CPU µs per call, one call at a time, old / new"), Target: "-",
+			Median: fmt.Sprintf("%.0f / %.0f", seqCPU(1), seqCPU(2)), P90: "-", Result: "-"})
+		window := time.Duration(b.runs(8)) * 250 * time.Millisecond
+		tp, err := throughputs(3, window, sides...)
+		if err != nil {
+			return err
+		}
+		b.add(row{Metric: name(fmt.Sprintf("calls/s at %d callers, direct / old / new (median of 3 × %s)", callers, window)), Target: "-",
+			Median: fmt.Sprintf("%.0f / %.0f / %.0f", tp[0].median(), tp[1].median(), tp[2].median()), P90: "-", Result: "-"})
+		b.add(row{Metric: name("throughput via/direct, old / new"), Target: "≥ 0.70×",
+			Median: fmt.Sprintf("%.2f× / %.2f×", tp[1].median()/tp[0].median(), tp[2].median()/tp[0].median()), P90: "-", Result: "-"})
+		b.add(row{Metric: name("CPU µs per call, client / metamcp / child: old | new | direct (client / child)"), Target: "-",
+			Median: tp[1].cpuPerCall() + " | " + tp[2].cpuPerCall() + " | " + tp[0].cpuPerCall(), P90: "-", Result: "-"})
+	}
+	return nil
 }

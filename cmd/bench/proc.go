@@ -94,13 +94,24 @@ type peer struct {
 	cmd *exec.Cmd
 }
 
-// connect starts bin with args and initializes an mcp-go client on it.
+// connect starts bin with args and initializes an mcp-go client on it,
+// speaking the newest protocol (mcp-go's default).
 func connect(ctx context.Context, bin string, args ...string) (*peer, error) {
-	return connectEnv(ctx, nil, bin, args...)
+	return connectWith(ctx, nil, "", bin, args...)
 }
 
 // connectEnv is connect with env added to the process's environment.
 func connectEnv(ctx context.Context, env []string, bin string, args ...string) (*peer, error) {
+	return connectWith(ctx, env, "", bin, args...)
+}
+
+// connectWith is connectEnv speaking protocol version proto ("": the
+// newest, mcp-go's default). An older version is pinned with mcp-go's
+// client.WithProtocolVersion, which keeps the client on the initialize
+// handshake and off the per-request _meta of 2026-07-28. It fails unless
+// the version in effect is the one asked for, so that rows labelled with a
+// version compare like with like.
+func connectWith(ctx context.Context, env []string, proto string, bin string, args ...string) (*peer, error) {
 	p := &peer{}
 	tr := transport.NewStdioWithOptions(bin, env, args, transport.WithCommandFunc(
 		func(_ context.Context, command_ string, env, args []string) (*exec.Cmd, error) {
@@ -110,16 +121,24 @@ func connectEnv(ctx context.Context, env []string, bin string, args ...string) (
 			tracked.add(c)
 			return c, nil
 		}))
-	p.c = client.NewClient(tr)
+	want := proto
+	if want == "" {
+		want = mcp.LATEST_PROTOCOL_VERSION
+	}
+	p.c = client.NewClient(tr, client.WithProtocolVersion(want))
 	if err := p.c.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ProtocolVersion = want
 	init.Params.ClientInfo = mcp.Implementation{Name: "metamcp-bench", Version: "0"}
 	if _, err := p.c.Initialize(ctx, init); err != nil {
 		_ = p.c.Close()
 		return nil, fmt.Errorf("initialize %s: %w", bin, err)
+	}
+	if got := p.c.ProtocolVersion(); got != want {
+		_ = p.c.Close()
+		return nil, fmt.Errorf("%s speaks protocol %s, not %s", bin, got, want)
 	}
 	return p, nil
 }
