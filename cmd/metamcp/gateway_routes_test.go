@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -161,4 +162,72 @@ func rawError(t *testing.T, s *mcpServe, id, method string, params any) string {
 		t.Fatalf("%s %s answered %s, want an error", method, jsonText(params), resp.Result)
 	}
 	return resp.Error.Message
+}
+
+// A child SIGKILLed while a call of it is sending progress: the call fails
+// at once naming the crash and the restart, tools/list_changed follows
+// when the new child is up, and the next call under the same name works.
+func TestGatewayKillDuringProgress(t *testing.T) {
+	t.Parallel()
+	s, id := everything(t)
+	progress := make(chan struct{}, 64)
+	changed := make(chan struct{}, 64)
+	s.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		switch n.Method {
+		case "notifications/progress":
+			progress <- struct{}{}
+		case "notifications/tools/list_changed":
+			changed <- struct{}{}
+		}
+	})
+	pid := int(jnum(t, serverRow(t, s, id), "pid"))
+	type outcome struct {
+		res json.RawMessage
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		resp, err := rawRequest(ctx, s, "long", "tools/call", map[string]any{"name": "ev__trigger-long-running-operation",
+			"arguments": map[string]any{"duration": 10, "steps": 10}, "_meta": map[string]any{"progressToken": "p-1"}})
+		if err == nil {
+			done <- outcome{resp.Result, nil}
+			return
+		}
+		done <- outcome{nil, err}
+	}()
+	select {
+	case <-progress:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no progress from the long-running operation")
+	}
+	for len(changed) > 0 { // only what comes after the kill counts
+		<-changed
+	}
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call sending progress did not fail when its child was killed")
+	}
+	if since := time.Since(killed); since > time.Second {
+		t.Errorf("it failed %s after the kill", since)
+	}
+	if o.err != nil || !strings.Contains(string(o.res), `"isError":true`) ||
+		!strings.Contains(string(o.res), "server crashed during the call") || !strings.Contains(string(o.res), "restarted under the same name") {
+		t.Fatalf("the call in flight: %s %v", o.res, o.err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no tools/list_changed after the restart")
+	}
+	if _, isErr, text := callText(t, s, "ev__echo", map[string]any{"message": "back"}); isErr || !strings.Contains(text, "back") {
+		t.Errorf("ev__echo after the restart: %s", text)
+	}
 }
