@@ -58,6 +58,12 @@ func (s *System) Relay(srv *DirServer, method string, params json.RawMessage, de
 	return s.relay(srv, method, params, deadline, "gateway", done)
 }
 
+// RelayExecute is Relay for an execute_on_server that a front end serves
+// itself (its event says so).
+func (s *System) RelayExecute(srv *DirServer, params json.RawMessage, done RelayDone) (cancel func(reason string), ok bool) {
+	return s.relay(srv, "tools/call", params, time.Time{}, "execute_on_server", done)
+}
+
 // relay is Relay; via names the path in the call's event.
 func (s *System) relay(srv *DirServer, method string, params json.RawMessage, deadline time.Time, via string, done RelayDone) (func(string), bool) {
 	rt := srv.route
@@ -286,6 +292,12 @@ func callParams(tool string, args json.RawMessage) json.RawMessage {
 	b := append([]byte(`{"name":`), wire.AppendString(nil, tool)...)
 	b = append(append(append(b, `,"arguments":`...), args...), '}')
 	return b
+}
+
+// RelayOutcome turns a relayed tools/call's answer into CallTool's reply
+// and error, as execute_on_server reports them.
+func RelayOutcome(srv *DirServer, m *wire.Msg, err error) (*ToolResult, error) {
+	return relayResult(srv, m, err)
 }
 
 // relayResult turns a relayed answer into CallTool's reply.

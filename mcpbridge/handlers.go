@@ -59,35 +59,82 @@ func createdBody(s actors.ServerInfo, tools []string, reused bool) map[string]an
 }
 
 func (b *Bridge) executeOnServer(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	a, err := parseArgs(req, "server_id", "tool_name", "arguments")
+	id, name, arguments, err := executeArgs(req)
 	if err != nil {
-		return failure(err, nil), nil
-	}
-	id, err := a.str("server_id", true)
-	if err != nil {
-		return failure(err, nil), nil
-	}
-	name, err := a.str("tool_name", true)
-	if err != nil {
-		return failure(err, map[string]any{"server_id": id}), nil
-	}
-	arguments, err := a.object("arguments")
-	if err != nil {
-		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
-	}
-	if arguments == nil {
-		arguments = json.RawMessage("{}") // some servers reject a missing arguments object
+		return failure(err, known(id, name)), nil
 	}
 	tr, err := b.sys.Call(&actors.CallTool{ServerID: id, Tool: name, Arguments: arguments, Ctx: ctx})
 	if err != nil {
 		return failure(err, map[string]any{"server_id": id, "tool": name}), nil
 	}
+	return jsonResult(executedBody(id, name, tr), tr.IsError), nil
+}
+
+// executeArgs reads execute_on_server's arguments.
+func executeArgs(req mcp.CallToolRequest) (id, name string, arguments json.RawMessage, err error) {
+	a, err := parseArgs(req, "server_id", "tool_name", "arguments")
+	if err != nil {
+		return "", "", nil, err
+	}
+	if id, err = a.str("server_id", true); err != nil {
+		return "", "", nil, err
+	}
+	if name, err = a.str("tool_name", true); err != nil {
+		return id, "", nil, err
+	}
+	if arguments, err = a.object("arguments"); err != nil {
+		return id, name, nil, err
+	}
+	if arguments == nil {
+		arguments = json.RawMessage("{}") // some servers reject a missing arguments object
+	}
+	return id, name, arguments, nil
+}
+
+// ExecuteArgs reads execute_on_server's raw arguments as the tool does: a
+// front end that serves the call itself (package session) refuses exactly
+// what the tool refuses.
+func ExecuteArgs(raw json.RawMessage) (serverID, tool string, arguments json.RawMessage, err error) {
+	var req mcp.CallToolRequest
+	req.Params.RawArguments = raw
+	return executeArgs(req)
+}
+
+// ExecuteAnswer is execute_on_server's CallToolResult, as JSON, for a call
+// that a front end made itself: the same as the tool's answer.
+func ExecuteAnswer(serverID, tool string, tr *actors.ToolResult, err error) json.RawMessage {
+	var res *mcp.CallToolResult
+	if err != nil {
+		res = failure(err, map[string]any{"server_id": serverID, "tool": tool})
+	} else {
+		res = jsonResult(executedBody(serverID, tool, tr), tr.IsError)
+	}
+	b, mErr := json.Marshal(res)
+	if mErr != nil {
+		b, _ = json.Marshal(failure(mErr, nil))
+	}
+	return b
+}
+
+// known is what a failure's answer says of the call: what was read of it.
+func known(id, name string) map[string]any {
+	extra := map[string]any{}
+	if id != "" {
+		extra["server_id"] = id
+	}
+	if name != "" {
+		extra["tool"] = name
+	}
+	return extra
+}
+
+func executedBody(id, name string, tr *actors.ToolResult) executed {
 	body := executed{ServerID: id, Tool: name, Result: tr.Result, Status: "success",
 		DurationMS: float64(tr.Duration.Microseconds()) / 1000}
 	if tr.IsError {
 		body.Status = "tool_error"
 	}
-	return jsonResult(body, tr.IsError), nil
+	return body
 }
 
 type executed struct {

@@ -40,6 +40,9 @@ func (s *Session) toolsCall(m *wire.Msg) {
 		s.callChild(m, p, rt)
 		return
 	}
+	if p.Name == "execute_on_server" && s.opts.ShowMeta && s.executeOnServer(m, p) {
+		return
+	}
 	if _, meta := s.metaNames()[p.Name]; meta || !s.opts.ShowChildren || !strings.Contains(p.Name, gateway.Separator) {
 		s.delegate(m) // a meta tool, or nothing the gateway could know
 		return

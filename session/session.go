@@ -118,7 +118,7 @@ var errClientGone = errors.New("the MCP client has disconnected")
 // request serves one request of the client, on the reading goroutine:
 // what is quick is answered here, what waits runs on a goroutine.
 func (s *Session) request(m *wire.Msg) {
-	if !s.opts.ShowChildren {
+	if !s.opts.ShowChildren && m.Method != "tools/call" { // execute_on_server's fast path stays
 		s.delegate(m)
 		return
 	}
@@ -153,6 +153,10 @@ func (s *Session) notification(m *wire.Msg) {
 
 // invalid answers a line that is not a JSON-RPC message.
 func (s *Session) invalid(_ []byte, err error) {
+	if errors.Is(err, wire.ErrHandlerPanic) { // our bug, not the client's: logged, the session goes on
+		s.log.Error().Err(err).Msg("a message of the client made metamcp panic")
+		return
+	}
 	_ = s.peer.RespondError(nil, &wire.Error{Code: wire.CodeParseError, Message: "not a JSON-RPC message: " + err.Error()})
 }
 

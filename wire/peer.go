@@ -13,6 +13,10 @@ import (
 // ErrClosed is returned for calls on a Peer whose input has ended.
 var ErrClosed = errors.New("connection closed")
 
+// ErrHandlerPanic is reported to OnInvalid when a handler or a Done
+// panicked on a message; the Peer reads on.
+var ErrHandlerPanic = errors.New("a handler panicked")
+
 // ErrNotSent wraps the error of a request that never left: the Peer was
 // closed before it, or writing it failed. The other side never saw it, so
 // it is safe to send again elsewhere.
@@ -160,6 +164,11 @@ func (p *Peer) Serve(r *Reader) error {
 }
 
 func (p *Peer) dispatch(line []byte) {
+	defer func() { // a handler's bug must not end the process: it is reported, reading goes on
+		if r := recover(); r != nil {
+			p.invalid(line, fmt.Errorf("%w: %v", ErrHandlerPanic, r))
+		}
+	}()
 	m, err := Decode(line)
 	switch {
 	case err != nil:

@@ -114,3 +114,24 @@ func TestReaderLongLines(t *testing.T) {
 		t.Fatalf("at the end: %v", err)
 	}
 }
+
+// A handler that panics is reported, and the Peer reads on.
+func TestPeerHandlerPanic(t *testing.T) {
+	in := strings.NewReader(`{"jsonrpc":"2.0","method":"boom"}` + "\n" + `{"jsonrpc":"2.0","method":"fine"}` + "\n")
+	p := NewPeer(NewWriter(io.Discard))
+	var got []string
+	var reported error
+	p.OnNotification = func(m *Msg) {
+		if m.Method == "boom" {
+			panic("handler bug")
+		}
+		got = append(got, m.Method)
+	}
+	p.OnInvalid = func(_ []byte, err error) { reported = err }
+	if err := p.Serve(NewReader(in, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(reported, ErrHandlerPanic) || len(got) != 1 || got[0] != "fine" {
+		t.Fatalf("reported %v, handled %v", reported, got)
+	}
+}

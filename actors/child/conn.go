@@ -93,7 +93,13 @@ func Start(opts Options) (*Conn, error) {
 	c.out = newStdoutFilter(c.stdout)
 	c.peer = wire.NewPeer(wire.NewWriter(c.stdin))
 	c.peer.OnNotification, c.peer.OnRequest = opts.OnNotification, c.onRequest
-	c.peer.OnInvalid = func(_ []byte, err error) { c.opts.Log.Debug().Err(err).Msg("child sent a line that is not JSON-RPC") }
+	c.peer.OnInvalid = func(_ []byte, err error) {
+		if errors.Is(err, wire.ErrHandlerPanic) {
+			c.opts.Log.Error().Err(err).Msg("a message of the child made metamcp panic; the session goes on")
+			return
+		}
+		c.opts.Log.Debug().Err(err).Msg("child sent a line that is not JSON-RPC")
+	}
 	c.watch(pidR)
 	c.wg.Add(1)
 	go func() { // the session's reader: ends when stdout does
