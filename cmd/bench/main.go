@@ -219,28 +219,19 @@ const analysis = "## Evidence: what costs, what changed, what it would take\n\n"
 	"~75 % of CPU is encoding/json in mcp-go (client request marshal, server HandleMessage unmarshal, result marshal, " +
 	"ParseCallToolResult), our handler ~15 % (mostly marshalling the result map). The 0.1 ms target is met by the " +
 	"tree; over MCP it is bounded by mcp-go's per-hop JSON cost and two pipe wake-ups.\n\n" +
-	"3. **execute_on_server vs direct (3c, 3e).** A relay does two MCP hops where direct does one. Rows 3f and 3g " +
-	"measure where the CPU goes (user+system time of each process across the 32-caller runs, divided by the calls): " +
-	"relayed, client / metamcp / child; direct, client / child. On 2 cores, throughput is bound by CPU per call, and " +
-	"direct ÷ relayed CPU per call is what row 3e measures (a run of this harness: 82 + 103 = 185 µs direct against " +
-	"138 + 185 + 80 = 403 µs relayed → 0.46×, measured 0.48×). Two things follow. (i) Even a metamcp that cost nothing " +
-	"would leave the client's larger share — the contract returns every result as JSON twice (text and " +
-	"structuredContent), wrapping the child's result, which carries both itself, so the client decodes ~4× the bytes " +
-	"— at ~0.85×; reaching 0.7× would need metamcp at ≤ ~45 µs of CPU per relayed call. (ii) One mcp-go server " +
-	"handling one small request costs about that much alone: the child (an mcp-go server answering `add`) spends " +
-	"80–100 µs. The relay profile (table above) shows where metamcp's share goes: mcp-go's stdio server parses each " +
-	"incoming line as a possible response to a sampling, an elicitation and a roots request before HandleMessage " +
-	"decodes it (and then its params, _meta and protocol info again), encoding/json is over half of all samples, and " +
-	"our own code — the execute_on_server handler and the server actor's call goroutine, child call included — " +
-	"is a minority. The latency ratio (3c) follows the same arithmetic plus one more pair of pipe wake-ups. What it " +
-	"would take, by payoff: (a) our own stdio loop in front of mcp-go's MCPServer.HandleMessage that skips the " +
-	"speculative response parses (~10 % of metamcp's CPU in the profile), at the price of re-implementing the " +
-	"session's server-to-client requests; (b) a raw tools/call path for execute_on_server that never decodes the " +
-	"child's result (needs either an mcp-go server option or answering tools/call ourselves); (c) a transport " +
-	"without JSON (not MCP). (a)+(b) would roughly halve metamcp's CPU per call — about 0.6× throughput and ~1.7× " +
-	"latency on these figures — so the 1.3× and 0.7× targets are out of reach of a relay that speaks MCP with " +
-	"mcp-go on both sides and returns the contract's double JSON; we keep mcp-go. The gateway (item 8, rows 8 and 9) " +
-	"is (a) and (b) built: its own JSON-RPC loop on package wire and a raw relay, execute_on_server unchanged.\n\n" +
+	"3. **execute_on_server vs direct (3c, 3e).** Rows 3f and 3g measure where the CPU goes (user+system time of " +
+	"each process across the 32-caller runs, divided by the calls): relayed, client / metamcp / child; direct, " +
+	"client / child. On 2 cores, throughput is bound by CPU per call, and direct ÷ relayed CPU per call is what row " +
+	"3e measures. Before the gateway (report of c2f0468: 2.15×, 0.44×) metamcp spent ~190 µs a call, most of it in " +
+	"mcp-go's stdio server and HandleMessage (each line parsed as a possible response, then the request, its params, " +
+	"_meta and protocol info decoded again; encoding/json over half of all samples). Now the session (package " +
+	"session, on package wire) serves a well-formed execute_on_server of a running server itself: the arguments " +
+	"read as the tool reads them (mcpbridge.ExecuteArgs), the call sent on the relay path (actors.System.Relay: no " +
+	"actor hop, no goroutine per call), and the tool's own answer built around the child's raw result " +
+	"(mcpbridge.ExecuteAnswer, tested byte for byte against the tool's); anything else still goes through mcp-go. " +
+	"metamcp's CPU per call fell to ~75 µs. What is left above the gateway's own figures (rows 8, 9) is the " +
+	"contract: every answer carries its JSON twice (text and structuredContent) around the child's result, which " +
+	"carries both itself, so the client decodes ~4× the bytes (row 3f's client share against 3g's).\n\n" +
 	"8. **The gateway's relay path against the direct call (rows 8 and 9).** A call of `calc__add` goes client → " +
 	"metamcp's session (package session: the envelope, the tool's name and `_meta` read, the child's params built) → " +
 	"actors.System.Relay → the child's connection (package wire), and the child's result back as it came: no actor " +
@@ -280,9 +271,10 @@ const analysis = "## Evidence: what costs, what changed, what it would take\n\n"
 	"batches (one message to the events actor per batch instead of a mailbox post and a goroutine wake-up per call), " +
 	"encode event data in the event store without reflection (json.Marshal of a map is 6 % of metamcp here), look the " +
 	"Prometheus children up once per server and tool — the first takes ≈ 20–25 % of metamcp's CPU off, the second " +
-	"roughly half of that; (b) fewer write syscalls at load: while the client's reader has more lines buffered, hold " +
-	"the writes to a child until they are all read, one write per batch (and the same for answers) — pipe writes are " +
-	"≈ 12 % of metamcp's CPU at 32 callers; (c) read a child's stdout with a blocking read on its own thread, as stdin " +
+	"roughly half of that; (b) fewer write syscalls at load — pipe writes are ≈ 12 % of metamcp's CPU at 32 " +
+	"callers: wire.Writer now gathers the messages that come while a write is under way into the next write (for " +
+	"the client and for each child alike); holding a child's writes until the client's reader has drained what it " +
+	"has buffered would gather more; (c) read a child's stdout with a blocking read on its own thread, as stdin " +
 	"is, instead of through the netpoller — one epoll_wait and one futex wake less per answer, to be measured (a " +
 	"thread per child); (d) one deadline check per connection instead of a time.AfterFunc and a Stop per call (3–4 %); " +
 	"(e) in relayCall.answered, write the client's answer before building and sending the event (today the event is " +
