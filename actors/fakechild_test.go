@@ -49,6 +49,12 @@ func runFakeChild(mode string) {
 		}
 		_ = os.WriteFile(marker, []byte("started"), 0o600)
 		serveFake()
+	case "third_time":
+		// Serves on its first start, dies during the handshake of the
+		// second (after a while, without answering initialize), serves
+		// again from the third on.
+		thirdTime(os.Getenv("METAMCP_FAKE_MARKER"))
+		serveFake()
 	case "garbage_stdout":
 		garbageStdout()
 	case "garbage_after_init":
@@ -270,4 +276,16 @@ func serveWithGrandchild(group string) {
 			return mcp.NewToolResultText(pid), nil
 		},
 	})
+}
+
+// thirdTime counts the starts in a marker file and, on the second, waits
+// 300 ms and dies before answering anything.
+func thirdTime(marker string) {
+	prev, _ := os.ReadFile(marker)
+	_ = os.WriteFile(marker, append(prev, 'x'), 0o600)
+	if len(prev) == 1 {
+		fmt.Fprintln(os.Stderr, "fatal: dying in the handshake")
+		time.Sleep(300 * time.Millisecond)
+		os.Exit(3)
+	}
 }

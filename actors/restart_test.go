@@ -375,3 +375,22 @@ func TestStopDuringStartAnswersCreate(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// A call held for a restart whose new child dies during its handshake is
+// kept for the next attempt (issue 12): it is answered by the child after
+// that, not failed as "restarting".
+func TestHeldCallSurvivesFailedRestart(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "starts")
+	ts := newTestSystem(t, nil, fakeTemplate(t, "third", "third_time", map[string]string{"METAMCP_FAKE_MARKER": marker}))
+	id := ts.create(t, "third").Server.ServerID
+	ts.endBy(t, id, "crash")
+	ts.waitState(t, id, StateStarting, 1) // the second child, in its handshake, about to die
+	res, err := ts.callBy(t, id, "echo", map[string]any{"text": "held"}, time.Now().Add(15*time.Second))
+	if err != nil || resultText(t, res) != "held" {
+		t.Fatalf("a call held through a restart that died in its handshake: %v %v", res, err)
+	}
+	if s := ts.server(t, id); s.Restarts < 2 {
+		t.Fatalf("answered after %d restarts: the failed attempt was not the one it waited through", s.Restarts)
+	}
+}
