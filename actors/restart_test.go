@@ -393,4 +393,16 @@ func TestHeldCallSurvivesFailedRestart(t *testing.T) {
 	if s := ts.server(t, id); s.Restarts < 2 {
 		t.Fatalf("answered after %d restarts: the failed attempt was not the one it waited through", s.Restarts)
 	}
+	crashes := 0
+	for _, e := range ts.events(t, id).Events {
+		switch e.Event {
+		case EventServerStartFailed:
+			t.Errorf("the restart that died in its handshake was recorded as %s, want %s", e.Event, EventServerCrashed)
+		case EventServerCrashed:
+			crashes++
+		}
+	}
+	if crashes != 2 {
+		t.Errorf("%d server_crashed events, want 2 (the first child, and the restart that died in its handshake)", crashes)
+	}
 }

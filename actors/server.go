@@ -287,6 +287,12 @@ func (a *serverActor) startFailed(ctx actor.Context, m *childStartFailed) {
 	if m.gen != a.gen || a.state != StateStarting {
 		return
 	}
+	if a.stats.everReady.Load() && a.conn != nil && isClosed(a.conn.Reaped()) {
+		// A restart's child died during its handshake: its exit, which is
+		// always reported (childExited), records it as the crash it is, so
+		// that the event does not depend on which message comes first.
+		return
+	}
 	a.log.Warn().Err(m.err).Msg("server failed to start")
 	a.publish(ctx, EventServerStartFailed, map[string]any{"error": m.err.Error()})
 	if a.stats.everReady.Load() {
