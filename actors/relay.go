@@ -239,8 +239,9 @@ func (s *System) Notify(srv *DirServer, method string, params json.RawMessage) b
 }
 
 // Call is CallTool the quickest way: on the relay path when the server's
-// child is running (no actor hop, no goroutine), else through the root
-// (which holds it during a restart). The reply and errors are CallTool's.
+// child is running (no actor hop, no goroutine) and the call has no raw
+// Params, else through the root (which holds it during a restart). The
+// reply and errors are CallTool's.
 func (s *System) Call(m *CallTool) (*ToolResult, error) {
 	srv, ok := s.Directory().Server(m.ServerID)
 	if ok && m.Params == nil {

@@ -153,7 +153,7 @@ func (s *Session) viaActors(m *wire.Msg, rt toolRoute, params json.RawMessage, t
 		defer s.wg.Done()
 		defer cancel()
 		defer s.dropToken(token)
-		res, err := s.sys.Ask(&actors.CallTool{ServerID: rt.srv.ID, Tool: rt.tool, Params: params, Ctx: ctx}, callBound)
+		res, err := s.sys.Call(&actors.CallTool{ServerID: rt.srv.ID, Tool: rt.tool, Params: params, Ctx: ctx})
 		if !s.untrack(key) {
 			return
 		}
@@ -165,14 +165,10 @@ func (s *Session) viaActors(m *wire.Msg, rt toolRoute, params json.RawMessage, t
 		case err != nil:
 			s.callAnswer(m.ID, nil, err)
 		default:
-			s.callAnswer(m.ID, &wire.Msg{Result: res.(*actors.ToolResult).Result}, nil)
+			s.callAnswer(m.ID, &wire.Msg{Result: res.Result}, nil)
 		}
 	}()
 }
-
-// callBound guards against a reply lost to a bug; the actors answer every
-// call by its deadline (timeout_seconds is at most 3600).
-const callBound = 3600*time.Second + time.Minute
 
 // callAnswer answers a gateway tool call: the child's result or JSON-RPC
 // error as it came, or a tool error saying what happened (a crash, a

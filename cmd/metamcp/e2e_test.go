@@ -945,20 +945,28 @@ func callDuringKill(t *testing.T, s *mcpServe, slow *slowSite, pid int, tool str
 		done <- outcome{res, err}
 	}()
 	slow.waitStarted(t, 1)
+	o := killAwait(t, pid, done, "the "+tool+" call in flight")
+	return o.res, o.err
+}
+
+// killAwait SIGKILLs pid and returns what done yields, which must come
+// within a second of the kill (what names it in failures).
+func killAwait[T any](t *testing.T, pid int, done <-chan T, what string) T {
+	t.Helper()
 	killed := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	var o outcome
+	var o T
 	select {
 	case o = <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatalf("the %s call in flight did not fail when its child was killed", tool)
+		t.Fatalf("%s did not fail when its child was killed", what)
 	}
 	if since := time.Since(killed); since > time.Second {
-		t.Errorf("the %s call in flight failed %s after the kill", tool, since)
+		t.Errorf("%s failed %s after the kill", what, since)
 	}
-	return o.res, o.err
+	return o
 }
 
 // slowSite is a loopback HTTP server whose every request lasts `lasts`
